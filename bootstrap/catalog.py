@@ -143,7 +143,11 @@ def today_utc() -> dt.date:
 
 def endpoint_host(location: str) -> str:
     """The Vertex AI host for a location: the global host only for `global`."""
-    return "aiplatform.googleapis.com" if location == "global" else f"{location}-aiplatform.googleapis.com"
+    return (
+        "aiplatform.googleapis.com"
+        if location == "global"
+        else f"{location}-aiplatform.googleapis.com"
+    )
 
 
 def openai_base_url(project: str, location: str, *, api_root: str | None = None) -> str:
@@ -157,5 +161,7 @@ def openai_base_url(project: str, location: str, *, api_root: str | None = None)
 
 def model_garden_console_url(publisher: str, model_id: str, project: str | None = None) -> str:
     """The Model Garden card where a person clicks Enable."""
-    url = f"https://console.cloud.google.com/vertex-ai/publishers/{publisher}/model-garden/{model_id}"
+    url = (
+        f"https://console.cloud.google.com/vertex-ai/publishers/{publisher}/model-garden/{model_id}"
+    )
     return f"{url}?project={project}" if project else url

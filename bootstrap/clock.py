@@ -37,7 +37,7 @@ class VirtualClock:
     same amount), so both sides of a test agree on what time it is.
     """
 
-    def __init__(self, start: float = 0.0, on_advance: "AdvanceHook | None" = None) -> None:
+    def __init__(self, start: float = 0.0, on_advance: AdvanceHook | None = None) -> None:
         self._now = start
         self._lock = threading.Lock()
         self._on_advance = on_advance

@@ -25,8 +25,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "schema": ("bootstrap.cli.validate", "schema", "Print the manifest's JSON Schema."),
     "plan": ("bootstrap.cli.reconcile", "plan", "Show what apply would change (read only)."),
     "apply": ("bootstrap.cli.reconcile", "apply", "Make projects match their manifests."),
-    "audit": ("bootstrap.cli.reconcile", "audit", "Report how far projects are from ready (read only)."),
-    "smoke": ("bootstrap.cli.smoke", "smoke", "Stream a chat completion from each model (read only)."),
+    "audit": (
+        "bootstrap.cli.reconcile",
+        "audit",
+        "Report how far projects are from ready (read only).",
+    ),
+    "smoke": (
+        "bootstrap.cli.smoke",
+        "smoke",
+        "Stream a chat completion from each model (read only).",
+    ),
     "env": ("bootstrap.cli.env", "env", "Print what an application needs to call a model."),
     "report": ("bootstrap.cli.report", "report", "Work with saved reports (merge shards)."),
     "emulator": ("bootstrap.cli.emulator", "emulator", "Run the offline Google Cloud emulator."),
