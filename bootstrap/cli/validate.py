@@ -1,0 +1,77 @@
+"""`bootstrap validate` and `bootstrap schema`: check manifests, print the JSON Schema.
+
+pydantic and yaml are imported inside the commands so that `bootstrap --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from typing import Any
+
+import click
+
+from bootstrap.exitcodes import ExitCode
+
+
+def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def desired_as_json(desired: Any) -> str:
+    """The merged desired state as JSON (dataclasses to dicts, plus each project's services)."""
+    data = dataclasses.asdict(desired)
+    for project, values in zip(desired.projects, data["projects"], strict=True):
+        values["services"] = list(project.services)
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--show", is_flag=True, help="Print the merged desired state as JSON on stdout.")
+@click.option(
+    "--as-of",
+    metavar="YYYY-MM-DD",
+    callback=_parse_date,
+    help="Check model lifecycles as of this date (UTC) instead of today.",
+)
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[str, ...], show: bool, as_of: dt.date | None) -> None:
+    """Check manifests (files, or directories of *.yaml/*.yml) and report every problem.
+
+    Problems go to stderr as FILE:LINE:COL: message (hint: ...). Exit 0 when there is no error
+    (warnings allowed), 1 otherwise.
+    """
+    from bootstrap.catalog import today_utc
+    from bootstrap.loader import Severity, load_manifests
+
+    result = load_manifests(paths, as_of=as_of or today_utc())
+    for diagnostic in result.diagnostics:
+        click.echo(diagnostic.render(), err=True)
+    errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
+    warnings = len(result.diagnostics) - errors
+    if result.desired is None:
+        click.echo(
+            f"{errors} error(s), {warnings} warning(s) in {len(result.files)} file(s).", err=True
+        )
+        ctx.exit(ExitCode.ERROR)
+    projects = len(result.desired.projects)
+    summary = f"{len(result.files)} file(s), {projects} project(s) valid; {warnings} warning(s)."
+    click.echo(summary, err=True)
+    if show:
+        click.echo(desired_as_json(result.desired))
+    ctx.exit(ExitCode.OK)
+
+
+@click.command()
+def schema() -> None:
+    """Print the manifest's JSON Schema (the repository keeps it in manifest.schema.json)."""
+    from bootstrap.manifest import json_schema_text
+
+    click.echo(json_schema_text(), nl=False)
