@@ -1,0 +1,311 @@
+"""Cloud Resource Manager v3 (GAPIC) and v1 (gcloud): projects get/create/search/list,
+testIamPermissions, and operation rendering for every operation kind.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bootstrap.emulator import errors
+from bootstrap.emulator.calls import Call, QuotaKind, Reply, Route, page, page_size
+from bootstrap.emulator.clock import format_rfc3339
+from bootstrap.emulator.serviceusage import service_json
+from bootstrap.emulator.state import CRM_DOMAIN, Store
+from bootstrap.emulator.world import Project, ProjectState
+
+PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+GET = "resourcemanager.projects.get"
+API = "cloudresourcemanager"
+T_V3 = "type.googleapis.com/google.cloud.resourcemanager.v3."
+T_V1 = "type.googleapis.com/google.cloudresourcemanager.v1."
+T_SU = "type.googleapis.com/google.api.serviceusage.v1."
+
+
+def v3_json(project: Project) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": f"projects/{project.number}",
+        "projectId": project.project_id,
+        "state": str(project.state),
+        "displayName": project.display_name,
+        "createTime": project.create_time,
+        "updateTime": project.create_time,
+        "etag": f'W/"{project.number}"',
+    }
+    if project.parent:
+        body["parent"] = project.parent
+    if project.labels:
+        body["labels"] = dict(project.labels)
+    if project.state == ProjectState.DELETE_REQUESTED:
+        body["deleteTime"] = project.create_time
+    return body
+
+
+def v1_json(project: Project) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "projectNumber": project.number,
+        "projectId": project.project_id,
+        "lifecycleState": str(project.state),
+        "name": project.display_name,
+        "createTime": project.create_time,
+    }
+    if project.labels:
+        body["labels"] = dict(project.labels)
+    if project.parent:
+        kind, _, ident = project.parent.partition("/")
+        body["parent"] = {"type": kind.removesuffix("s"), "id": ident}
+    return body
+
+
+def readable_project(store: Store, call: Call, key: str) -> Project:
+    """CRM answers 403, never 404, for a project that is missing or not readable."""
+    project = store.project(key)
+    resource = f"projects/{key}"
+    if project is None or not store.allowed(call.principal, GET, resource):
+        raise errors.permission_denied(GET, f"//{CRM_DOMAIN}/{resource}", domain=CRM_DOMAIN)
+    return project
+
+
+def get_v3(store: Store, call: Call) -> Reply:
+    return Reply(body=v3_json(readable_project(store, call, call.params["p"])))
+
+
+def get_v1(store: Store, call: Call) -> Reply:
+    try:
+        return Reply(body=v1_json(readable_project(store, call, call.params["p"])))
+    except errors.ApiError as exc:
+        exc.message = "The caller does not have permission"
+        raise
+
+
+def _create(
+    store: Store, call: Call, *, parent: str, project_id: str, display: str, kind: str
+) -> Reply:
+    if not PROJECT_ID.match(project_id or "") or project_id.endswith("-"):
+        raise errors.invalid_argument(
+            f"field [project_id] has issue [invalid format: {project_id!r}]"
+        )
+    store.require(
+        call.principal, "resourcemanager.projects.create", parent or "*", domain=CRM_DOMAIN
+    )
+    if store.project(project_id) is not None:
+        raise errors.ApiError(409, "ALREADY_EXISTS", "Requested entity already exists")
+    labels = call.field("labels") or {}
+    project = Project(
+        project_id=project_id,
+        number=store.new_project_number(),
+        parent=parent,
+        display_name=display or project_id,
+        labels={str(k): str(v) for k, v in labels.items()},
+        create_time=format_rfc3339(store.clock.now()),
+    )
+    store.world.projects.append(project)
+    store.reindex()
+    op = store.new_operation(kind=kind, project=project, payload={"services": []})
+    return Reply(body=operation_json(store, op))
+
+
+def create_v3(store: Store, call: Call) -> Reply:
+    return _create(
+        store, call, parent=call.field("parent") or "", project_id=call.field("projectId", "project_id"),
+        display=call.field("displayName", "display_name") or "", kind="crm_create_v3",
+    )  # fmt: skip
+
+
+def create_v1(store: Store, call: Call) -> Reply:
+    raw_parent = call.field("parent") or {}
+    parent = f"{raw_parent.get('type', '')}s/{raw_parent.get('id', '')}" if raw_parent else ""
+    return _create(
+        store, call, parent=parent, project_id=call.field("projectId", "project_id"),
+        display=call.field("name") or "", kind="crm_create_v1",
+    )  # fmt: skip
+
+
+def _term_matches(project: Project, term: str) -> bool:
+    field, _, value = term.partition(":")
+    if not value:
+        field, _, value = term.partition("=")
+    field, value = field.strip().lower(), value.strip().strip('"').lower()
+    candidates: list[str]
+    if field in ("id", "projectid"):
+        candidates = [project.project_id]
+    elif field in ("name", "displayname"):
+        candidates = [project.display_name]
+    elif field in ("state", "lifecyclestate"):
+        candidates = [str(project.state)]
+    elif field == "parent":
+        candidates = [project.parent]
+    elif field == "parent.type":
+        candidates = [project.parent.partition("/")[0].removesuffix("s")]
+    elif field == "parent.id":
+        candidates = [project.parent.partition("/")[2]]
+    elif field == "labels":
+        candidates = list(project.labels)
+    elif field.startswith("labels."):
+        key = field.removeprefix("labels.")
+        if key not in project.labels:
+            return False
+        candidates = [project.labels[key]]
+    elif field in ("projectnumber", "number"):
+        candidates = [project.number]
+    else:
+        return False
+    for candidate in candidates:
+        text = candidate.lower()
+        if value == "*" or text == value:
+            return True
+        if value.endswith("*") and text.startswith(value[:-1]):
+            return True
+        if field == "parent" and value.endswith("/*") and text.startswith(value[:-1]):
+            return True
+    return False
+
+
+def matches(project: Project, query: str) -> bool:
+    """Space-separated terms match if ANY matches (the documented search semantics)."""
+    terms = [t for t in re.split(r"\s+(?:OR\s+)?", query.strip()) if t and t.upper() != "AND"]
+    return not terms or any(_term_matches(project, t) for t in terms)
+
+
+def _visible(store: Store, call: Call, query: str) -> list[Project]:
+    return [
+        p
+        for p in store.world.projects
+        if store.allowed(call.principal, GET, f"projects/{p.project_id}") and matches(p, query)
+    ]
+
+
+def search_v3(store: Store, call: Call) -> Reply:
+    found = _visible(store, call, call.arg("query"))
+    size = page_size(call.arg("pageSize"), default=500, maximum=500)
+    items, token = page(found, size=size, token=call.arg("pageToken"))
+    body: dict[str, Any] = {}
+    if items:
+        body["projects"] = [v3_json(p) for p in items]
+    if token:
+        body["nextPageToken"] = token
+    return Reply(body=body)
+
+
+def list_v3(store: Store, call: Call) -> Reply:
+    parent = call.arg("parent")
+    query = f"parent:{parent}" if parent else ""
+    found = [
+        p
+        for p in _visible(store, call, query)
+        if call.arg("showDeleted") == "true" or p.state == ProjectState.ACTIVE
+    ]
+    items, token = page(
+        found,
+        size=page_size(call.arg("pageSize"), default=500, maximum=500),
+        token=call.arg("pageToken"),
+    )
+    body: dict[str, Any] = {"projects": [v3_json(p) for p in items]} if items else {}
+    if token:
+        body["nextPageToken"] = token
+    return Reply(body=body)
+
+
+def list_v1(store: Store, call: Call) -> Reply:
+    found = _visible(store, call, call.arg("filter"))
+    items, token = page(
+        found,
+        size=page_size(call.arg("pageSize"), default=500, maximum=500),
+        token=call.arg("pageToken"),
+    )
+    body: dict[str, Any] = {"projects": [v1_json(p) for p in items]} if items else {}
+    if token:
+        body["nextPageToken"] = token
+    return Reply(body=body)
+
+
+def test_permissions(store: Store, call: Call) -> Reply:
+    resource = call.params["resource"]
+    if resource.startswith("projects/"):
+        readable_project(store, call, resource.removeprefix("projects/"))
+    wanted = call.field("permissions") or []
+    held = [p for p in wanted if store.allowed(call.principal, p, resource)]
+    return Reply(body={"permissions": held} if held else {})
+
+
+def operation_json(store: Store, op: dict[str, Any]) -> dict[str, Any]:
+    """An Operation in the shape and with the @type values each client needs."""
+    body: dict[str, Any] = {"name": op["name"]}
+    kind = op["kind"]
+    project = store.project(op["project"])
+    if kind == "crm_create_v3":
+        body["metadata"] = {
+            "@type": T_V3 + "CreateProjectMetadata",
+            "createTime": project.create_time if project else "",
+            "gettable": True,
+            "ready": bool(op["done"]),
+        }
+    elif kind == "crm_create_v1":
+        body["metadata"] = {
+            "@type": T_V1 + "ProjectCreationStatus",
+            "createTime": project.create_time if project else "",
+            "gettable": True,
+            "ready": bool(op["done"]),
+        }
+    else:
+        numbers = project.number if project else op["project"]
+        names = [f"projects/{numbers}/services/{s}" for s in op["payload"]["services"]]
+        body["metadata"] = {"@type": T_SU + "OperationMetadata", "resourceNames": names}
+    if not op["done"]:
+        return body
+    body["done"] = True
+    if op["error"]:
+        body["error"] = op["error"]
+    elif project is None:
+        body["error"] = {"code": 5, "message": "The project no longer exists."}
+    elif kind == "crm_create_v3":
+        body["response"] = {"@type": T_V3 + "Project", **v3_json(project)}
+    elif kind == "crm_create_v1":
+        body["response"] = {"@type": T_V1 + "Project", **v1_json(project)}
+    elif kind == "su_enable":
+        service = service_json(store, project, op["payload"]["services"][0])
+        body["response"] = {"@type": T_SU + "EnableServiceResponse", "service": service}
+    elif kind == "su_disable":
+        service = service_json(store, project, op["payload"]["services"][0])
+        body["response"] = {"@type": T_SU + "DisableServiceResponse", "service": service}
+    else:
+        services = [service_json(store, project, s) for s in op["payload"]["services"]]
+        body["response"] = {"@type": T_SU + "BatchEnableServicesResponse", "services": services}
+    return body
+
+
+def get_operation(store: Store, call: Call) -> Reply:
+    name = f"operations/{call.params['op']}"
+    if name == "operations/noop.DONE_OPERATION":
+        return Reply(
+            body={
+                "name": name,
+                "done": True,
+                "response": {"@type": "type.googleapis.com/google.protobuf.Empty"},
+            }
+        )
+    op = store.poll(name)
+    if op is None:
+        raise errors.not_found(f"Operation '{name}' not found.")
+    return Reply(body=operation_json(store, op))
+
+
+W = QuotaKind.WRITE
+ROUTES = [
+    Route("GET", r"/v3/projects:search", search_v3, API),
+    Route("GET", r"/v3/projects", list_v3, API),
+    Route("POST", r"/v3/projects", create_v3, API, W, mutating=True, cost=10),
+    Route("GET", r"/v3/projects/(?P<p>[^/:]+)", get_v3, API),
+    Route(
+        "POST",
+        r"/v3/(?P<resource>(?:projects|folders|organizations)/[^/:]+):testIamPermissions",
+        test_permissions,
+        API,
+    ),
+    Route("GET", r"/v3/operations/(?P<op>.+)", get_operation, API),
+    Route("GET", r"/v1/projects", list_v1, API),
+    Route("POST", r"/v1/projects", create_v1, API, W, mutating=True, cost=10),
+    Route("GET", r"/v1/projects/(?P<p>[^/:]+)", get_v1, API),
+    Route("POST", r"/v1/(?P<resource>projects/[^/:]+):testIamPermissions", test_permissions, API),
+    Route("GET", r"/v1/operations/(?P<op>[^/]+)", get_operation, "operations"),
+]

@@ -1,0 +1,78 @@
+"""Optional per-principal, per-API rate quotas as token buckets on the virtual clock.
+
+Each bucket holds one minute of quota and refills continuously; an empty bucket answers 429
+RESOURCE_EXHAUSTED with ErrorInfo RATE_LIMIT_EXCEEDED and a RetryInfo delay. Off unless the
+world says `quotas: {enabled: true}`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bootstrap.emulator import errors
+from bootstrap.emulator.calls import QuotaKind, Route
+from bootstrap.emulator.world import Quotas
+
+
+def limit_for(quotas: Quotas, api: str, kind: QuotaKind) -> tuple[int, str, str]:
+    """(requests per minute, metric, limit name); 0 means unlimited."""
+    if api == "serviceusage":
+        if kind == QuotaKind.WRITE:
+            return (
+                quotas.serviceusage_write_per_min,
+                "mutate_requests",
+                "MutateRequestsPerMinutePerProject",
+            )
+        return quotas.serviceusage_read_per_min, "read_requests", "ReadRequestsPerMinutePerProject"
+    if api == "cloudresourcemanager":
+        if kind == QuotaKind.WRITE:
+            return (
+                quotas.cloudresourcemanager_write_per_min,
+                "write_requests",
+                "WriteRequestsPerMinutePerProject",
+            )
+        return (
+            quotas.cloudresourcemanager_read_per_min,
+            "read_requests",
+            "ReadRequestsPerMinutePerProject",
+        )
+    if api == "cloudbilling":
+        return quotas.cloudbilling_per_min, "standard_quota", "StandardQuotaPerMinutePerProject"
+    if api == "aiplatform":
+        return (
+            quotas.aiplatform_per_min,
+            "online_prediction_requests_per_base_model",
+            "PerMinutePerProject",
+        )
+    return 0, "", ""
+
+
+class QuotaBuckets:
+    def __init__(self) -> None:
+        # (principal, api, kind) -> (tokens, virtual time of last refill)
+        self.buckets: dict[tuple[str, str, str], tuple[float, float]] = {}
+
+    def clear(self) -> None:
+        self.buckets = {}
+
+    def charge(
+        self, quotas: Quotas, route: Route, *, principal: str, now: float, consumer: str
+    ) -> None:
+        if not quotas.enabled:
+            return
+        per_min, metric, limit = limit_for(quotas, route.api, route.quota)
+        if per_min <= 0:
+            return
+        cost = quotas.batch_enable_cost if route.pattern.endswith(":batchEnable") else route.cost
+        key = (principal, route.api, str(route.quota))
+        tokens, last = self.buckets.get(key, (float(per_min), now))
+        rate = per_min / 60.0
+        tokens = min(float(per_min), tokens + (now - last) * rate)
+        if tokens < cost:
+            self.buckets[key] = (tokens, now)
+            retry = max(1, math.ceil((cost - tokens) / rate))
+            raise errors.rate_limited(
+                service=f"{route.api}.googleapis.com", metric=metric, limit=limit, value=per_min,
+                consumer=consumer, retry_s=retry,
+            )  # fmt: skip
+        self.buckets[key] = (tokens - cost, now)

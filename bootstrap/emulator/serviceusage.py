@@ -1,0 +1,192 @@
+"""Service Usage v1: services get/list/batchGet/enable/batchEnable/disable, with the real
+preconditions (billing for paid services, one activation at a time, batch limits) and
+operations that complete after N polls or T virtual seconds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bootstrap.emulator import errors
+from bootstrap.emulator.calls import Call, QuotaKind, Reply, Route, page, page_size
+
+if TYPE_CHECKING:
+    from bootstrap.emulator.state import Store
+    from bootstrap.emulator.world import Project
+
+DOMAIN = "serviceusage.googleapis.com"
+API = "serviceusage"
+T_SU = "type.googleapis.com/google.api.serviceusage.v1."
+NOOP = "operations/noop.DONE_OPERATION"
+
+
+def service_json(store: Store, project: Project, name: str) -> dict[str, Any]:
+    info = store.service_info(name)
+    return {
+        "name": f"projects/{project.number}/services/{name}",
+        "parent": f"projects/{project.number}",
+        "config": {
+            "name": name,
+            "title": info.title,
+            "documentation": {"summary": f"{info.title} (emulated)."},
+            "usage": {"requirements": ["serviceusage.googleapis.com/tos/cloud"]},
+        },
+        "state": "ENABLED" if name in project.services else "DISABLED",
+    }
+
+
+def _project(store: Store, call: Call, permission: str) -> Project:
+    project = store.active_project(call.params["p"], service=DOMAIN)
+    store.require(call.principal, permission, f"projects/{project.project_id}", domain=DOMAIN)
+    store.settle(project)
+    return project
+
+
+def _known(store: Store, names: list[str]) -> None:
+    unknown = [n for n in names if n not in store.services]
+    if unknown:
+        raise errors.ApiError(
+            403,
+            "PERMISSION_DENIED",
+            f"Not found or permission denied for service(s): {', '.join(unknown)}.",
+            [
+                errors.error_info(
+                    "SERVICE_CONFIG_NOT_FOUND_OR_PERMISSION_DENIED",
+                    DOMAIN,
+                    services=",".join(unknown),
+                )
+            ],
+        )
+
+
+def get_service(store: Store, call: Call) -> Reply:
+    project = _project(store, call, "serviceusage.services.get")
+    return Reply(body=service_json(store, project, call.params["s"]))
+
+
+def list_services(store: Store, call: Call) -> Reply:
+    project = _project(store, call, "serviceusage.services.list")
+    wanted = call.arg("filter").replace(" ", "")
+    if wanted not in ("", "state:ENABLED", "state:DISABLED"):
+        raise errors.invalid_argument(
+            f"Invalid filter: {wanted}. Only state:ENABLED or state:DISABLED."
+        )
+    names = list(dict.fromkeys([s.name for s in store.world.services] + project.services))
+    if wanted == "state:ENABLED":
+        names = [n for n in names if n in project.services]
+    elif wanted == "state:DISABLED":
+        names = [n for n in names if n not in project.services]
+    size = page_size(call.arg("pageSize"), default=50, maximum=200)
+    items, token = page(names, size=size, token=call.arg("pageToken"))
+    body: dict[str, Any] = {}
+    if items:
+        body["services"] = [service_json(store, project, n) for n in items]
+    if token:
+        body["nextPageToken"] = token
+    return Reply(body=body)
+
+
+def batch_get(store: Store, call: Call) -> Reply:
+    project = _project(store, call, "serviceusage.services.get")
+    names = call.query.get("names", [])
+    if len(names) > 30:
+        raise errors.invalid_argument("At most 30 services can be requested in one batchGet.")
+    services = []
+    for full in names:
+        parent, _, service = full.partition("/services/")
+        if store.project(parent.removeprefix("projects/")) is not project:
+            raise errors.invalid_argument(
+                f"Service name {full} does not match parent projects/{call.params['p']}."
+            )
+        services.append(service_json(store, project, service))
+    return Reply(body={"services": services} if services else {})
+
+
+def _noop(
+    store: Store, project: Project, services: list[str], response_type: str
+) -> dict[str, Any]:
+    metadata = {
+        "@type": T_SU + "OperationMetadata",
+        "resourceNames": [f"projects/{project.number}/services/{s}" for s in services],
+    }
+    rendered = [service_json(store, project, s) for s in services]
+    response: dict[str, Any] = {"@type": T_SU + response_type}
+    if response_type == "EnableServiceResponse":
+        response["service"] = rendered[0]
+    else:
+        response["services"] = rendered
+    return {"name": NOOP, "metadata": metadata, "done": True, "response": response}
+
+
+def _check_enable(store: Store, project: Project, services: list[str]) -> None:
+    _known(store, services)
+    for service in services:
+        if store.activating(project, service):
+            raise errors.failed_precondition(
+                "Another activation or deactivation is in progress for service(s) "
+                f"'{service}' in project '{project.number}'. Please retry later."
+            )
+    paid = [s for s in services if store.services[s].requires_billing and s not in project.services]
+    if paid and not store.billing_enabled(project):
+        raise errors.billing_required_for_enable(project.number, paid)
+
+
+def enable(store: Store, call: Call) -> Reply:
+    from bootstrap.emulator.crm import operation_json
+
+    project = _project(store, call, "serviceusage.services.enable")
+    service = call.params["s"]
+    _check_enable(store, project, [service])
+    if service in project.services:
+        return Reply(body=_noop(store, project, [service], "EnableServiceResponse"))
+    op = store.new_operation(kind="su_enable", project=project, payload={"services": [service]})
+    return Reply(body=operation_json(store, op))
+
+
+def batch_enable(store: Store, call: Call) -> Reply:
+    from bootstrap.emulator.crm import operation_json
+
+    project = _project(store, call, "serviceusage.services.enable")
+    ids = list(call.field("serviceIds", "service_ids") or [])
+    if len(ids) < 2:
+        raise errors.invalid_argument(
+            "Request contains an invalid argument: batchEnable needs at least two service ids; "
+            "enable a single service with services.enable."
+        )
+    if len(ids) > 20:
+        raise errors.invalid_argument(
+            "Request contains an invalid argument: at most 20 services per batchEnable."
+        )
+    _check_enable(store, project, ids)
+    if all(s in project.services for s in ids):
+        return Reply(body=_noop(store, project, ids, "BatchEnableServicesResponse"))
+    op = store.new_operation(kind="su_batch", project=project, payload={"services": ids})
+    return Reply(body=operation_json(store, op))
+
+
+def disable(store: Store, call: Call) -> Reply:
+    from bootstrap.emulator.crm import operation_json
+
+    project = _project(store, call, "serviceusage.services.disable")
+    service = call.params["s"]
+    _known(store, [service])
+    if store.activating(project, service):
+        raise errors.failed_precondition("Another activation or deactivation is in progress.")
+    if service not in project.services:
+        raise errors.failed_precondition(
+            f"Service {service} is not enabled for project {project.number}."
+        )
+    op = store.new_operation(kind="su_disable", project=project, payload={"services": [service]})
+    return Reply(body=operation_json(store, op))
+
+
+P = r"/v1/projects/(?P<p>[^/:]+)"
+W = QuotaKind.WRITE
+ROUTES = [
+    Route("GET", P + r"/services", list_services, API),
+    Route("GET", P + r"/services:batchGet", batch_get, API),
+    Route("POST", P + r"/services:batchEnable", batch_enable, API, W, mutating=True, cost=5),
+    Route("GET", P + r"/services/(?P<s>[^/:]+)", get_service, API),
+    Route("POST", P + r"/services/(?P<s>[^/:]+):enable", enable, API, W, mutating=True),
+    Route("POST", P + r"/services/(?P<s>[^/:]+):disable", disable, API, W, mutating=True),
+]

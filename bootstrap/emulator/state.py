@@ -1,0 +1,228 @@
+"""The backend's store: one world, the virtual clock, operations, lags, and the IAM check.
+
+Handlers never see this module's internals through HTTP: the per-API backends (crm, serviceusage,
+billing, vertex) call the lookups and checks here. Everything runs on the event-loop thread, so
+there are no locks. Operations are kept in one store keyed by full name, because Resource Manager
+v1 and Service Usage share the `/v1/operations/{id}` path on a single port.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from bootstrap.emulator import errors
+from bootstrap.emulator.clock import VirtualClock, parse_rfc3339
+from bootstrap.emulator.world import (
+    BillingAccount,
+    ModelOffer,
+    Principal,
+    Project,
+    ProjectState,
+    ServiceInfo,
+    World,
+    world_from_dict,
+    world_to_dict,
+)
+
+CRM_DOMAIN = "cloudresourcemanager.googleapis.com"
+
+
+@dataclass(frozen=True, slots=True)
+class BillingView:
+    """What getBillingInfo shows: possibly a stale view during the propagation lag."""
+
+    account: str | None
+    until: float
+
+
+class Store:
+    """All emulator state, reloadable from a world dict in one call."""
+
+    def __init__(self, world: dict[str, Any], *, time_scale: float, seed: int) -> None:
+        self.seed = seed
+        self.initial = world
+        self.clock = VirtualClock(
+            start=parse_rfc3339("2026-11-25T12:00:00Z"), time_scale=time_scale
+        )
+        self.load(world)
+
+    # -- loading and dumping -------------------------------------------------------------
+    def load(self, raw: dict[str, Any]) -> None:
+        self.world: World = world_from_dict(raw, seed=self.seed)
+        self.clock.restart(start=parse_rfc3339(self.world.clock_start))
+        self.random = random.Random(self.seed)
+        self.op_counter = itertools.count(1)
+        self.operations: dict[str, dict[str, Any]] = {
+            op["name"]: op for op in self.world.operations
+        }
+        self.world.operations = []
+        self.service_ready_at: dict[tuple[str, str], float] = {}
+        self.stale_billing: dict[str, BillingView] = {}
+        self.reindex()
+
+    def reindex(self) -> None:
+        self.projects_by_key: dict[str, Project] = {}
+        for project in self.world.projects:
+            self.projects_by_key[project.project_id] = project
+            self.projects_by_key[project.number] = project
+        self.principals_by_token: dict[str, Principal] = {
+            token: p for p in self.world.principals for token in p.tokens
+        }
+        self.accounts: dict[str, BillingAccount] = {b.id: b for b in self.world.billing_accounts}
+        self.services: dict[str, ServiceInfo] = {s.name: s for s in self.world.services}
+        self.models: dict[str, ModelOffer] = {m.name: m for m in self.world.models}
+        self.folder_parent = {f"folders/{f.id}": f.parent for f in self.world.folders}
+
+    def dump(self) -> dict[str, Any]:
+        self.world.operations = list(self.operations.values())
+        try:
+            return world_to_dict(self.world)
+        finally:
+            self.world.operations = []
+
+    # -- lookups ---------------------------------------------------------------------------
+    def principal(self, token: str | None) -> Principal:
+        principal = self.principals_by_token.get(token or "")
+        if principal is None:
+            raise errors.unauthenticated()
+        return principal
+
+    def project(self, key: str) -> Project | None:
+        return self.projects_by_key.get(key)
+
+    def new_project_number(self) -> str:
+        while True:
+            number = str(self.random.randrange(100000000000, 999999999999))
+            if number not in self.projects_by_key:
+                return number
+
+    def service_info(self, name: str) -> ServiceInfo:
+        info = self.services.get(name)
+        return info if info else ServiceInfo(name=name, title=name)
+
+    def billing_enabled(self, project: Project) -> bool:
+        account = self.accounts.get(project.billing_account or "")
+        return bool(account and account.open)
+
+    # -- IAM ---------------------------------------------------------------------------------
+    def ancestors(self, resource: str) -> list[str]:
+        """The resource, then its parents up to the organization, then `*`."""
+        chain = [resource]
+        if resource.startswith("projects/"):
+            project = self.project(resource.removeprefix("projects/"))
+            if project is not None:
+                chain = [f"projects/{project.project_id}", f"projects/{project.number}"]
+                parent = project.parent
+                seen = 0
+                while parent and seen < 20:
+                    chain.append(parent)
+                    parent = self.folder_parent.get(parent, "")
+                    seen += 1
+        elif resource.startswith("billingAccounts/"):
+            account = self.accounts.get(resource.removeprefix("billingAccounts/"))
+            if account is not None and account.parent:
+                chain.append(account.parent)
+        elif resource.startswith("folders/"):
+            parent = self.folder_parent.get(resource, "")
+            while parent and len(chain) < 20:
+                chain.append(parent)
+                parent = self.folder_parent.get(parent, "")
+        chain.append("*")
+        return chain
+
+    def allowed(self, principal: Principal, permission: str, resource: str) -> bool:
+        for scope in self.ancestors(resource):
+            granted = principal.grants.get(scope)
+            if granted and ("*" in granted or permission in granted):
+                return True
+        return False
+
+    def require(self, principal: Principal, permission: str, resource: str, *, domain: str) -> None:
+        if not self.allowed(principal, permission, resource):
+            full = f"//{domain}/{resource}" if domain == CRM_DOMAIN else resource
+            raise errors.permission_denied(permission, full, domain=domain)
+
+    def active_project(self, key: str, *, service: str) -> Project:
+        """The project for a non-CRM API: missing or being deleted answers 403 (inferred shape)."""
+        project = self.project(key)
+        if project is None or project.state != ProjectState.ACTIVE:
+            raise errors.consumer_invalid(key, service=service)
+        return project
+
+    # -- services and operations --------------------------------------------------------------
+    def service_usable(self, project: Project, service: str) -> bool:
+        """Enabled and past its propagation lag (what data-plane calls see)."""
+        self.settle(project)
+        if service not in project.services:
+            return False
+        return self.clock.elapsed() >= self.service_ready_at.get((project.number, service), 0.0)
+
+    def new_operation(
+        self, *, kind: str, project: Project, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        timing = self.world.timing
+        if kind.startswith("crm"):
+            name = f"operations/cp.{self.random.randrange(10**18, 10**19)}"
+        else:
+            name = (
+                f"operations/acat.p2-{project.number}-{uuid.UUID(int=self.random.getrandbits(128))}"
+            )
+        op: dict[str, Any] = {
+            "name": name,
+            "kind": kind,
+            "project": project.number,
+            "payload": payload,
+            "polls": 0,
+            "polls_needed": int(timing.operation_polls),
+            "done_at": self.clock.elapsed() + float(timing.operation_seconds),
+            "done": False,
+            "error": None,
+        }
+        self.operations[name] = op
+        self.try_complete(op)
+        return op
+
+    def try_complete(self, op: dict[str, Any]) -> bool:
+        if op["done"]:
+            return True
+        if op["polls"] < op["polls_needed"] or self.clock.elapsed() < op["done_at"]:
+            return False
+        op["done"] = True
+        project = self.project(op["project"])
+        if project is not None and op["kind"] in ("su_enable", "su_batch"):
+            lag = float(self.world.timing.service_propagation_s)
+            for service in op["payload"]["services"]:
+                if service not in project.services:
+                    project.services.append(service)
+                    self.service_ready_at[(project.number, service)] = self.clock.elapsed() + lag
+        elif project is not None and op["kind"] == "su_disable":
+            for service in op["payload"]["services"]:
+                if service in project.services:
+                    project.services.remove(service)
+        return True
+
+    def poll(self, name: str) -> dict[str, Any] | None:
+        op = self.operations.get(name)
+        if op is not None and not op["done"]:
+            op["polls"] += 1
+            self.try_complete(op)
+        return op
+
+    def settle(self, project: Project) -> None:
+        """Complete this project's operations whose time has come (those needing no more polls)."""
+        for op in self.operations.values():
+            if not op["done"] and op["project"] == project.number:
+                self.try_complete(op)
+
+    def activating(self, project: Project, service: str) -> bool:
+        self.settle(project)
+        return any(
+            not op["done"]
+            and op["project"] == project.number
+            and service in op["payload"]["services"]
+            for op in self.operations.values()
+        )

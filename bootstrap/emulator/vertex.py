@@ -1,0 +1,285 @@
+"""Vertex AI: publisher models (get), enableModel, Model Garden EULA check/accept, and the
+OpenAI-compatible chat completions route with its precondition chain and paced SSE streaming.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+from bootstrap.emulator import errors
+from bootstrap.emulator.calls import Call, QuotaKind, Reply, Route
+from bootstrap.emulator.chat import Answer, answer
+from bootstrap.emulator.state import Store
+from bootstrap.emulator.world import ModelOffer, Project
+
+DOMAIN = "aiplatform.googleapis.com"
+PROCUREMENT = "cloudcommerceconsumerprocurement.googleapis.com"
+API = "aiplatform"
+MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9-]*/[A-Za-z0-9][\w.@-]*$")
+
+
+def publisher_model_json(offer: ModelOffer) -> dict[str, Any]:
+    publisher, model = offer.name.split("/")[1], offer.name.split("/")[3]
+    return {
+        "name": offer.name,
+        "versionId": offer.version_id,
+        "openSourceCategory": "THIRD_PARTY_OWNED_OSS",
+        "launchStage": offer.launch_stage,
+        "versionState": "VERSION_STATE_STABLE",
+        "publisherModelTemplate": f"projects/{{project}}/locations/{{location}}/publishers/"
+        f"{publisher}/models/{model}@{offer.version_id}",
+        "supportedActions": {
+            "viewRestApi": {
+                "documentations": [
+                    {"title": "OpenAI-compatible chat", "content": "endpoints/openapi"}
+                ],
+                "title": "View REST API",
+            }
+        },
+    }
+
+
+def _not_found(name: str) -> errors.ApiError:
+    return errors.not_found(f"Publisher Model `{name}` not found.")
+
+
+def retired(store: Store, offer: ModelOffer) -> bool:
+    return bool(offer.retired_on) and store.clock.now().date() >= date.fromisoformat(
+        str(offer.retired_on)
+    )
+
+
+def get_publisher_model(store: Store, call: Call) -> Reply:
+    name = f"publishers/{call.params['pub']}/models/{call.params['m']}"
+    offer = store.models.get(name)
+    if offer is None:
+        raise _not_found(name)
+    return Reply(body=publisher_model_json(offer))
+
+
+def _project(store: Store, call: Call, permission: str, resource_suffix: str = "") -> Project:
+    project = store.active_project(call.params["p"], service=DOMAIN)
+    resource = f"projects/{call.params['p']}{resource_suffix}"
+    if not store.allowed(call.principal, permission, f"projects/{project.project_id}"):
+        raise errors.permission_denied(permission, resource, domain=DOMAIN)
+    return project
+
+
+def _require_service(store: Store, project: Project, service: str, *, with_lag: bool) -> None:
+    usable = store.service_usable(project, service) if with_lag else service in project.services
+    if not usable:
+        raise errors.service_disabled(service, store.service_info(service).title, project.number)
+
+
+def _require_billing(store: Store, project: Project) -> None:
+    if not store.billing_enabled(project):
+        raise errors.billing_disabled(project.number, DOMAIN)
+
+
+def enable_model(store: Store, call: Call) -> Reply:
+    project = _project(store, call, "consumerprocurement.consents.grant")
+    store.settle(project)
+    _require_service(store, project, DOMAIN, with_lag=False)
+    _require_service(store, project, PROCUREMENT, with_lag=False)
+    _require_billing(store, project)
+    name = f"publishers/{call.params['pub']}/models/{call.params['m']}"
+    offer = store.models.get(name)
+    if offer is None or retired(store, offer):
+        raise _not_found(name)
+    if name not in project.models:
+        project.models.append(name)
+    location = offer.locations[0] if offer.locations else "global"
+    return Reply(
+        body={
+            "enablementState": "ENABLEMENT_STATE_SUCCEEDED",
+            "publisherEndpoint": f"projects/{call.params['p']}/locations/{location}/{name}",
+        }
+    )
+
+
+def eula(store: Store, call: Call) -> Reply:
+    project = _project(store, call, "aiplatform.endpoints.predict")
+    _require_service(store, project, DOMAIN, with_lag=False)
+    model = str(call.field("publisherModel", "publisher_model") or "")
+    if not model.startswith("publishers/"):
+        raise errors.invalid_argument(
+            "publisher_model must look like publishers/{publisher}/models/{model}."
+        )
+    if call.params["verb"] == "accept" and model not in project.eula_accepted:
+        project.eula_accepted.append(model)
+    return Reply(
+        body={
+            "projectNumber": project.number,
+            "publisherModel": model,
+            "publisherModelEulaAcked": model in project.eula_accepted,
+        }
+    )
+
+
+def chat_completions(store: Store, call: Call) -> Reply:
+    location = call.params["l"]
+    suffix = f"/locations/{location}/endpoints/openapi"
+    project = _project(store, call, "aiplatform.endpoints.predict", suffix)
+    _require_service(store, project, DOMAIN, with_lag=True)
+    _require_billing(store, project)
+    request = call.body
+    if not isinstance(request, dict) or not isinstance(request.get("messages"), list):
+        raise errors.invalid_argument("Request contains an invalid argument.")
+    model_id = str(request.get("model") or "")
+    if not MODEL_ID.match(model_id):
+        raise errors.invalid_argument(
+            f"Invalid model {model_id!r}: expected '<publisher>/<model>'."
+        )
+    publisher, model = model_id.split("/", 1)
+    name = f"publishers/{publisher}/models/{model}"
+    offer = store.models.get(name)
+    if offer is None or location not in offer.locations or retired(store, offer):
+        raise _not_found(f"projects/{project.number}/locations/{location}/{name}")
+    if name not in project.models:
+        pid = call.params["p"]
+        raise errors.failed_precondition(
+            f"Project `{pid}` is not allowed to use Publisher Model "
+            f"`projects/{pid}/locations/{location}/{name}`"
+        )
+    result = answer(request)
+    created = int(store.clock.now().timestamp())
+    ident = f"chatcmpl-{abs(hash((model_id, created, time.monotonic_ns()))):x}"[:30]
+    if request.get("stream"):
+        options = request.get("stream_options") or {}
+        usage = bool(options.get("include_usage")) if isinstance(options, dict) else False
+        return Reply(
+            events=_stream(store, result, ident=ident, created=created, model=model_id, usage=usage)
+        )
+    return Reply(body=_completion(result, ident=ident, created=created, model=model_id))
+
+
+def _usage(result: Answer) -> dict[str, Any]:
+    completion = result.completion_tokens
+    return {
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": completion,
+        "total_tokens": result.prompt_tokens + completion,
+        "completion_tokens_details": {"reasoning_tokens": len(result.reasoning)},
+    }
+
+
+def _completion(result: Answer, *, ident: str, created: int, model: str) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": "".join(result.content) if result.tool_call is None else None,
+        "reasoning_content": "".join(result.reasoning),
+    }
+    if result.tool_call:
+        call = result.tool_call
+        message["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+        ]
+    return {
+        "id": ident,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [
+            {"index": 0, "message": message, "logprobs": None, "finish_reason": str(result.finish)}
+        ],
+        "usage": _usage(result),
+    }
+
+
+def _event(payload: Any) -> bytes:
+    return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+async def _stream(
+    store: Store, result: Answer, *, ident: str, created: int, model: str, usage: bool
+) -> AsyncIterator[bytes]:
+    timing = store.world.timing
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return _event(
+            {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [choice],
+            }
+        )
+
+    await store.clock.sleep(timing.ttft_ms / 1000)
+    yield chunk({"role": "assistant", "content": ""})
+    deltas: list[dict[str, Any]] = [{"reasoning_content": t} for t in result.reasoning]
+    deltas += [{"content": t} for t in result.content]
+    if result.tool_call:
+        call = result.tool_call
+        deltas.append(
+            {
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": ""},
+                    }
+                ]
+            }
+        )
+        deltas += [
+            {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+            for piece in _pieces(call.arguments)
+        ]
+    for delta in deltas:
+        await store.clock.sleep(timing.token_interval_ms / 1000)
+        yield chunk(delta)
+    yield chunk({}, str(result.finish))
+    if usage:
+        yield _event(
+            {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [],
+                "usage": _usage(result),
+            }
+        )
+    yield b"data: [DONE]\n\n"
+
+
+def _pieces(text: str, size: int = 8) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+P = r"/v1beta1/projects/(?P<p>[^/:]+)"
+CHAT = r"/(?:v1|v1beta1)/projects/(?P<p>[^/:]+)/locations/(?P<l>[^/:]+)/endpoints/openapi/chat/completions"
+ROUTES = [
+    Route(
+        "GET",
+        r"/(?:v1|v1beta1)/publishers/(?P<pub>[^/:]+)/models/(?P<m>[^/:]+)",
+        get_publisher_model,
+        API,
+    ),
+    Route(
+        "POST",
+        P + r"/publishers/(?P<pub>[^/:]+)/models/(?P<m>[^/:]+):enableModel",
+        enable_model,
+        API,
+        QuotaKind.WRITE,
+        mutating=True,
+    ),
+    Route("POST", P + r"/modelGardenEula:(?P<verb>check)", eula, API),
+    Route(
+        "POST", P + r"/modelGardenEula:(?P<verb>accept)", eula, API, QuotaKind.WRITE, mutating=True
+    ),
+    Route("POST", CHAT, chat_completions, API),
+]
