@@ -86,6 +86,11 @@ class RunReport:
             "warnings": list(self.warnings),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunReport:
+        """The report `to_json` produced (raises KeyError/ValueError on a malformed dict)."""
+        return report_from_json_dict(data)
+
 
 def _project_json(project: ProjectReport) -> dict[str, Any]:
     return {
@@ -113,3 +118,60 @@ def _project_json(project: ProjectReport) -> dict[str, Any]:
             for check in project.checks
         ],
     }
+
+
+def _counts_keys() -> frozenset[str]:
+    """Keys `summary()` computes; everything else in a JSON summary is a run-wide metric."""
+    return frozenset({*(status.value for status in ProjectStatus), "projects"})
+
+
+def report_from_json_dict(data: dict[str, Any]) -> RunReport:
+    """The inverse of `RunReport.to_json` for a well-formed dict (raises KeyError/ValueError).
+
+    Callers reading files should use `bootstrap.report.report_from_json`, which turns these
+    errors into a sentence naming the file.
+    """
+    version = data["schema_version"]
+    if version != SCHEMA_VERSION:
+        raise ValueError(f"schema_version {version!r} is not {SCHEMA_VERSION}")
+    started_at = dt.datetime.fromisoformat(str(data["started_at"]).replace("Z", "+00:00"))
+    if started_at.tzinfo is None:
+        raise ValueError("started_at has no time zone")
+    summary = data.get("summary", {})
+    return RunReport(
+        command=str(data["command"]),
+        started_at=started_at.astimezone(dt.UTC),
+        duration_s=float(data["duration_s"]),
+        exit_code=int(data["exit_code"]),
+        projects=tuple(_project_from_json(project) for project in data["projects"]),
+        warnings=tuple(str(warning) for warning in data.get("warnings", ())),
+        metrics={key: value for key, value in summary.items() if key not in _counts_keys()},
+    )
+
+
+def _project_from_json(data: dict[str, Any]) -> ProjectReport:
+    return ProjectReport(
+        project_id=str(data["project_id"]),
+        status=ProjectStatus(data["status"]),
+        changes=tuple(
+            ChangeReport(
+                action=str(change["action"]),
+                target=str(change["target"]),
+                reason=str(change["reason"]),
+                outcome=ChangeOutcome(change["outcome"]),
+            )
+            for change in data.get("changes", ())
+        ),
+        checks=tuple(
+            CheckReport(
+                name=str(check["name"]),
+                status=CheckStatus(check["status"]),
+                cause=None if check.get("cause") is None else str(check["cause"]),
+                remedy=str(check.get("remedy", "")),
+                duration_ms=float(check.get("duration_ms", 0.0)),
+                detail=str(check.get("detail", "")),
+                metrics=dict(check.get("metrics", {})),
+            )
+            for check in data.get("checks", ())
+        ),
+    )

@@ -1,0 +1,191 @@
+"""The words and symbols every human-facing renderer (table, Markdown) uses for a result.
+
+One place decides that a pending billing check shows `~` and reads "will change", so the table
+and the step summary never disagree. Symbols are single-width so columns line up in a terminal.
+Smoke metrics are read by key (`ttft_ms`, `tokens_per_s`); the smoke test writes those keys.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bootstrap.plan import SYMBOLS, Action, CheckStatus
+from bootstrap.report.model import (
+    ChangeOutcome,
+    ChangeReport,
+    CheckReport,
+    ProjectReport,
+    ProjectStatus,
+)
+
+# Metric keys of a smoke check (`smoke:<alias>@<location>`); the smoke test writes these.
+TTFT_MS = "ttft_ms"
+TOKENS_PER_S = "tokens_per_s"
+
+
+class Shown(StrEnum):
+    """How a project or a check reads to a person; finer than ProjectStatus (ok vs changed)."""
+
+    OK = "ok"
+    CHANGED = "changed"
+    WILL_CHANGE = "will change"
+    NEEDS_PERSON = "needs a person"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    WARNING = "warning"
+
+
+# Most urgent first: the order of summary lines and of per-status counts.
+SHOWN_ORDER: tuple[Shown, ...] = (
+    Shown.OK,
+    Shown.CHANGED,
+    Shown.WILL_CHANGE,
+    Shown.NEEDS_PERSON,
+    Shown.FAILED,
+)
+
+SYMBOL: dict[Shown, str] = {
+    Shown.OK: "✓",
+    Shown.CHANGED: "✓",
+    Shown.WILL_CHANGE: "~",
+    Shown.NEEDS_PERSON: "!",
+    Shown.FAILED: "✗",
+    Shown.SKIPPED: "-",
+    Shown.WARNING: "⚠",
+}
+
+EMOJI: dict[Shown, str] = {
+    Shown.OK: "✅",
+    Shown.CHANGED: "🔧",
+    Shown.WILL_CHANGE: "🟡",
+    Shown.NEEDS_PERSON: "✋",
+    Shown.FAILED: "❌",
+    Shown.SKIPPED: "⏭️",
+    Shown.WARNING: "⚠️",
+}
+
+_CHECK_SHOWN: dict[CheckStatus, Shown] = {
+    CheckStatus.OK: Shown.OK,
+    CheckStatus.PENDING: Shown.WILL_CHANGE,
+    CheckStatus.CHANGED: Shown.CHANGED,
+    CheckStatus.ACTION_REQUIRED: Shown.NEEDS_PERSON,
+    CheckStatus.FAILED: Shown.FAILED,
+    CheckStatus.SKIPPED: Shown.SKIPPED,
+    CheckStatus.WARNING: Shown.WARNING,
+}
+
+_CHANGE_SHOWN: dict[ChangeOutcome, Shown] = {
+    ChangeOutcome.PLANNED: Shown.WILL_CHANGE,
+    ChangeOutcome.APPLIED: Shown.CHANGED,
+    ChangeOutcome.FAILED: Shown.FAILED,
+    ChangeOutcome.SKIPPED: Shown.SKIPPED,
+}
+
+# Which change fixes a pending check, so the check shows that change's symbol (+ or ~).
+_CHECK_ACTION: dict[str, Action] = {
+    "project": Action.CREATE_PROJECT,
+    "billing": Action.LINK_BILLING,
+    "services": Action.ENABLE_SERVICES,
+    "model": Action.ENABLE_MODEL,
+}
+
+
+def action_symbol(action: str) -> str:
+    """The plan's symbol for an action; `~` for an action this version does not know."""
+    try:
+        return SYMBOLS[Action(action)]
+    except ValueError:
+        return "~"
+
+
+def check_shown(check: CheckReport) -> Shown:
+    return _CHECK_SHOWN[check.status]
+
+
+def check_symbol(check: CheckReport) -> str:
+    if check.status is CheckStatus.PENDING:
+        action = _CHECK_ACTION.get(check.name.split(":", 1)[0])
+        return SYMBOLS[action] if action is not None else SYMBOL[Shown.WILL_CHANGE]
+    return SYMBOL[check_shown(check)]
+
+
+def change_shown(change: ChangeReport) -> Shown:
+    return _CHANGE_SHOWN[change.outcome]
+
+
+def change_symbol(change: ChangeReport) -> str:
+    if change.outcome is ChangeOutcome.PLANNED:
+        return action_symbol(change.action)
+    return SYMBOL[change_shown(change)]
+
+
+def project_shown(project: ProjectReport) -> Shown:
+    """ProjectStatus, with `ok` split into ok and changed (ok after applying changes this run)."""
+    if project.status is ProjectStatus.FAILED:
+        return Shown.FAILED
+    if project.status is ProjectStatus.ACTION_REQUIRED:
+        return Shown.NEEDS_PERSON
+    if project.status is ProjectStatus.CHANGES:
+        return Shown.WILL_CHANGE
+    if any(change.outcome is ChangeOutcome.APPLIED for change in project.changes):
+        return Shown.CHANGED
+    return Shown.OK
+
+
+def project_symbol(project: ProjectReport) -> str:
+    shown = project_shown(project)
+    if shown is Shown.WILL_CHANGE:
+        planned = [c for c in project.changes if c.outcome is ChangeOutcome.PLANNED]
+        return change_symbol(planned[0]) if planned else SYMBOL[shown]
+    return SYMBOL[shown]
+
+
+def count_projects(projects: tuple[ProjectReport, ...]) -> dict[Shown, int]:
+    counts = dict.fromkeys(SHOWN_ORDER, 0)
+    for project in projects:
+        counts[project_shown(project)] += 1
+    return counts
+
+
+def summary_line(projects: tuple[ProjectReport, ...]) -> str:
+    """E.g. "7 projects: 2 ok, 3 changed, 1 needs a person, 1 failed" (zero counts left out)."""
+    total = len(projects)
+    noun = "project" if total == 1 else "projects"
+    parts = [f"{n} {shown.value}" for shown, n in count_projects(projects).items() if n]
+    return f"{total} {noun}: {', '.join(parts)}" if parts else f"{total} {noun}"
+
+
+def is_finding(check: CheckReport) -> bool:
+    """A check a person should read: it failed, needs them, or warns."""
+    return check.status in (CheckStatus.FAILED, CheckStatus.ACTION_REQUIRED, CheckStatus.WARNING)
+
+
+def smoke_metrics(check: CheckReport) -> tuple[float | None, float | None]:
+    """(TTFT in ms, tokens per second) when the check recorded them as numbers."""
+    return _number(check.metrics.get(TTFT_MS)), _number(check.metrics.get(TOKENS_PER_S))
+
+
+def has_smoke_metrics(check: CheckReport) -> bool:
+    return any(value is not None for value in smoke_metrics(check))
+
+
+def format_smoke(check: CheckReport) -> str:
+    """E.g. "TTFT 40 ms, 85.2 tok/s"; empty when the check has neither metric."""
+    ttft, rate = smoke_metrics(check)
+    parts = []
+    if ttft is not None:
+        parts.append(f"TTFT {ttft:.0f} ms")
+    if rate is not None:
+        parts.append(f"{rate:.1f} tok/s")
+    return ", ".join(parts)
+
+
+def _number(value: float | int | str | None) -> float | None:
+    # bool is an int; a metric of True is not a measurement.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""

@@ -1,0 +1,41 @@
+"""The JSON report: `RunReport.to_json()` as text, and back from a file someone saved.
+
+The text is exactly `to_json()` (keys in its order, indented, UTF-8 kept as is), so a golden file
+and `docs/report.schema.json` pin the versioned format. Reading one back turns any malformed
+input into a sentence naming the file, because `report merge` reads files people hand it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
+from bootstrap.report.model import RunReport, report_from_json_dict
+
+
+def render_json(report: RunReport) -> str:
+    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+def report_from_json(data: dict[str, Any], *, source: str = "report") -> RunReport:
+    """The RunReport in `data` (a parsed JSON report); `source` names it in errors."""
+    if not isinstance(data, dict):
+        raise _invalid(source, f"is a JSON {type(data).__name__}, not an object")
+    try:
+        return report_from_json_dict(data)
+    except KeyError as error:
+        raise _invalid(source, f"has no {error.args[0]!r} field") from error
+    except (ValueError, TypeError, AttributeError) as error:
+        raise _invalid(source, f"is malformed ({error})") from error
+
+
+def _invalid(source: str, what: str) -> BootstrapError:
+    return BootstrapError(
+        Failure(
+            cause=Cause.INVALID_INPUT,
+            message=f"The report {source} {what}.",
+            remedy="Pass a file written by `bootstrap ... --output FILE.json` (schema_version 1).",
+            disposition=Disposition.FIX_INPUT,
+        )
+    )

@@ -1,0 +1,164 @@
+"""JUnit XML for CI viewers: one testsuite per project, one testcase per check and per change.
+
+Mapping (kept to what the Jenkins/Ant JUnit schema allows, so every common viewer loads it):
+
+- check  -> testcase name=<check name>, classname=<project id>, time=duration_ms / 1000
+- change -> testcase name="change:<action> <target>" (the target keeps two changes of one
+  action apart), classname=<project id>, time=0 (changes are not timed one by one)
+- failed check or change      -> <failure type=CAUSE (or FAILED)>
+- action_required check       -> <failure type=ACTION_REQUIRED>: CI must notice a person is needed
+- skipped check or change     -> <skipped> (blocked by an earlier step, or not probed)
+- pending check, planned change -> <skipped message="will change: ...">: nothing ran yet, and a
+  plan with changes is not a test failure (its exit code 2 says so)
+- warning check               -> passes, with the warning in <system-out>
+- smoke metrics               -> "key=value" lines in <system-out>
+
+The failure text holds cause, remedy and detail, one per line. `errors` is always 0: a check that
+could not run is a recorded failure with a cause, not a crash of the test.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from bootstrap.plan import CheckStatus
+from bootstrap.report import display
+from bootstrap.report.model import (
+    ChangeOutcome,
+    ChangeReport,
+    CheckReport,
+    ProjectReport,
+    RunReport,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Counts:
+    tests: int = 0
+    failures: int = 0
+    skipped: int = 0
+
+    def __add__(self, other: _Counts) -> _Counts:
+        return _Counts(
+            self.tests + other.tests, self.failures + other.failures, self.skipped + other.skipped
+        )
+
+
+def render_junit(report: RunReport) -> str:
+    root = ET.Element("testsuites", {"name": f"bootstrap {report.command}"})
+    total = _Counts()
+    timestamp = report.started_at.strftime("%Y-%m-%dT%H:%M:%S")
+    for project in report.projects:
+        suite, counts = _suite(project, timestamp)
+        root.append(suite)
+        total += counts
+    root.set("tests", str(total.tests))
+    root.set("failures", str(total.failures))
+    root.set("errors", "0")
+    root.set("time", _seconds(report.duration_s))
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def _suite(project: ProjectReport, timestamp: str) -> tuple[ET.Element, _Counts]:
+    suite = ET.Element("testsuite", {"name": project.project_id})
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", {"name": "status", "value": project.status.value})
+    counts = _Counts()
+    for change in project.changes:
+        counts += _append(suite, _change_case(project.project_id, change))
+    for check in project.checks:
+        counts += _append(suite, _check_case(project.project_id, check))
+    seconds = sum(check.duration_ms for check in project.checks) / 1000
+    suite.attrib.update(
+        {
+            "tests": str(counts.tests),
+            "failures": str(counts.failures),
+            "errors": "0",
+            "skipped": str(counts.skipped),
+            "time": _seconds(seconds),
+            "timestamp": timestamp,
+        }
+    )
+    return suite, counts
+
+
+def _append(suite: ET.Element, case: ET.Element) -> _Counts:
+    suite.append(case)
+    return _Counts(
+        tests=1,
+        failures=int(case.find("failure") is not None),
+        skipped=int(case.find("skipped") is not None),
+    )
+
+
+def _check_case(project_id: str, check: CheckReport) -> ET.Element:
+    case = _case(check.name, project_id, check.duration_ms / 1000)
+    status = check.status
+    if status is CheckStatus.FAILED:
+        _fail(case, check.cause or "FAILED", check)
+    elif status is CheckStatus.ACTION_REQUIRED:
+        _fail(case, "ACTION_REQUIRED", check)
+    elif status is CheckStatus.SKIPPED:
+        _skip(case, _message(check, "skipped"))
+    elif status is CheckStatus.PENDING:
+        _skip(case, _message(check, "will change"))
+    out = _metrics_text(check)
+    if status is CheckStatus.WARNING:
+        out = "\n".join(part for part in (_failure_text(check), out) if part)
+    if out:
+        ET.SubElement(case, "system-out").text = out
+    return case
+
+
+def _change_case(project_id: str, change: ChangeReport) -> ET.Element:
+    case = _case(f"change:{change.action} {change.target}", project_id, 0.0)
+    text = change.reason
+    if change.outcome is ChangeOutcome.FAILED:
+        failure = ET.SubElement(case, "failure", {"message": text or "change failed"})
+        failure.set("type", "CHANGE_FAILED")
+        failure.text = text
+    elif change.outcome is ChangeOutcome.SKIPPED:
+        _skip(case, f"not attempted: {text}" if text else "not attempted")
+    elif change.outcome is ChangeOutcome.PLANNED:
+        _skip(case, f"will change: {text}" if text else "will change")
+    return case
+
+
+def _case(name: str, classname: str, seconds: float) -> ET.Element:
+    return ET.Element("testcase", {"name": name, "classname": classname, "time": _seconds(seconds)})
+
+
+def _fail(case: ET.Element, kind: str, check: CheckReport) -> None:
+    failure = ET.SubElement(case, "failure", {"message": _message(check, kind), "type": kind})
+    failure.text = _failure_text(check)
+
+
+def _skip(case: ET.Element, message: str) -> None:
+    ET.SubElement(case, "skipped", {"message": message})
+
+
+def _message(check: CheckReport, fallback: str) -> str:
+    """One line for the viewer's list: the detail's first line, else the cause, else a word."""
+    return display.first_line(check.detail) or check.cause or fallback
+
+
+def _failure_text(check: CheckReport) -> str:
+    lines = []
+    if check.cause:
+        lines.append(f"cause: {check.cause}")
+    if check.remedy:
+        lines.append(f"remedy: {check.remedy}")
+    if check.detail:
+        lines.append(f"detail: {check.detail}")
+    return "\n".join(lines)
+
+
+def _metrics_text(check: CheckReport) -> str:
+    return "\n".join(f"{key}={value}" for key, value in sorted(check.metrics.items()))
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.3f}"
