@@ -113,7 +113,7 @@ class _Invalid:
 
 
 @dataclass(frozen=True, slots=True)
-class _Mark:
+class Mark:
     line: int  # 1-based
     col: int  # 1-based
 
@@ -133,20 +133,20 @@ class ParsedFile:
 
     file: str
     data: Any = None
-    values: dict[Loc, _Mark] = field(default_factory=dict)
-    keys: dict[Loc, _Mark] = field(default_factory=dict)
+    values: dict[Loc, Mark] = field(default_factory=dict)
+    keys: dict[Loc, Mark] = field(default_factory=dict)
     texts: dict[Loc, str] = field(default_factory=dict)  # plain scalars' source text
     poisoned: set[Loc] = field(default_factory=set)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
-    def mark(self, loc: Loc, *, key: bool = False) -> _Mark:
+    def mark(self, loc: Loc, *, key: bool = False) -> Mark:
         """Where `loc` was written; the nearest written ancestor when it was not."""
         table = self.keys if key else self.values
         while loc not in table and loc:
             loc, table = loc[:-1], self.values
-        return table.get(loc, _Mark(1, 1))
+        return table.get(loc, Mark(1, 1))
 
-    def error(self, mark: _Mark, problem: Problem, severity: Severity = Severity.ERROR) -> None:
+    def error(self, mark: Mark, problem: Problem, severity: Severity = Severity.ERROR) -> None:
         self.diagnostics.append(
             Diagnostic(
                 file=self.file,
@@ -159,8 +159,8 @@ class ParsedFile:
         )
 
 
-def _mark(event: Any) -> _Mark:
-    return _Mark(event.start_mark.line + 1, event.start_mark.column + 1)
+def _mark(event: Any) -> Mark:
+    return Mark(event.start_mark.line + 1, event.start_mark.column + 1)
 
 
 def _yaml11_tag(text: str) -> str:
@@ -231,7 +231,7 @@ class _Builder:
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             self.skipping -= 1
 
-    def _problem(self, mark: _Mark, message: str, hint: str) -> None:
+    def _problem(self, mark: Mark, message: str, hint: str) -> None:
         self.parsed.error(mark, Problem(message, hint))
 
     def _node(self, event: Any, container: dict[str, Any] | list[Any] | None) -> None:
@@ -365,18 +365,20 @@ def read_yaml(file: str, text: str) -> ParsedFile:
         mark = error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = f"{error.context + ', ' if error.context else ''}{error.problem or 'invalid'}"
-        parsed.error(_Mark(line, col), Problem(f"YAML syntax error: {problem}", _syntax_hint()))
+        if error.context_mark and mark and error.context_mark.line != mark.line:
+            problem += f" (the construct began on line {error.context_mark.line + 1})"
+        parsed.error(Mark(line, col), Problem(f"YAML syntax error: {problem}", _syntax_hint()))
         parsed.poisoned.add(())
     except yaml.YAMLError as error:
         position = getattr(error, "position", 0) or 0
         line = text.count("\n", 0, position) + 1
-        parsed.error(_Mark(line, 1), Problem(f"cannot read YAML: {error}", _syntax_hint()))
+        parsed.error(Mark(line, 1), Problem(f"cannot read YAML: {error}", _syntax_hint()))
         parsed.poisoned.add(())
     except RecursionError:
-        parsed.error(_Mark(1, 1), Problem("nesting is too deep to read", "flatten the file"))
+        parsed.error(Mark(1, 1), Problem("nesting is too deep to read", "flatten the file"))
         parsed.poisoned.add(())
     if builder.documents == 0 and not parsed.diagnostics:
-        parsed.error(_Mark(1, 1), Problem("the file is empty", "start it with `version: 1`"))
+        parsed.error(Mark(1, 1), Problem("the file is empty", "start it with `version: 1`"))
         parsed.poisoned.add(())
     return parsed
 
@@ -459,11 +461,32 @@ def _type_problem(parsed: ParsedFile, loc: Loc, kind: str, value: Any) -> Proble
         got = f"the text {value!r}"
         hint = "remove the quotes" if kind in ("bool_type", "int_type", "float_type") else ""
         return Problem(f"{where} must be {expected}, not {got}", hint or f"write {expected}")
-    got = "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else value
-    return Problem(f"{where} must be {expected}, not {got!r}", f"write {expected}")
+    got = (
+        "a mapping"
+        if isinstance(value, dict)
+        else "a list"
+        if isinstance(value, list)
+        else repr(value)
+    )
+    return Problem(f"{where} must be {expected}, not {got}", f"write {expected}")
 
 
-def _pydantic_problem(parsed: ParsedFile, error: Any) -> tuple[_Mark, Problem]:
+def _bound_problem(where: str, kind: str, ctx: dict[str, Any], value: Any) -> Problem | None:
+    if kind == "greater_than_equal":
+        return Problem(
+            f"{where} must be at least {ctx['ge']}, not {value!r}", f"use {ctx['ge']} or more"
+        )
+    if kind == "greater_than":
+        return Problem(
+            f"{where} must be more than {ctx['gt']}, not {value!r}", "use a positive number"
+        )
+    if kind in ("too_short", "string_too_short"):
+        what = "text" if kind == "string_too_short" else "list"
+        return Problem(f"{where} is an empty {what}", "give at least one value")
+    return None
+
+
+def _pydantic_problem(parsed: ParsedFile, error: Any) -> tuple[Mark, Problem]:
     loc: Loc = tuple(part for part in error["loc"] if part != "[key]")
     kind, where = error["type"], show_loc(loc)
     if kind == "extra_forbidden":
@@ -476,6 +499,9 @@ def _pydantic_problem(parsed: ParsedFile, error: Any) -> tuple[_Mark, Problem]:
     if loc == ("version",):
         value = error["input"]
         return parsed.mark(loc), Problem(f"unsupported manifest version {value}", "use version: 1")
+    bound = _bound_problem(where, kind, error.get("ctx") or {}, error["input"])
+    if bound is not None:
+        return parsed.mark(loc), bound
     if kind == "literal_error":
         expected = error["ctx"]["expected"]
         return parsed.mark(loc), Problem(f"{where} must be one of {expected}", f"use {expected}")
@@ -692,7 +718,7 @@ def _merge_project(
         )
     models = own.models if own.models is not None else defaults.fields.models or ()
     services = dict.fromkeys([*(base.services or []), *(spec.services or [])])
-    mark = parsed.mark(loc)
+    mark = parsed.mark((*loc, "project_id"))
     return DesiredProject(
         project_id=spec.project_id,
         display_name=spec.display_name,
@@ -748,7 +774,7 @@ def _check_merged(
         parsed.error(parsed.mark((*loc, "labels")), Problem(message, "remove some"))
 
 
-def _file_projects(parsed: ParsedFile, as_of: date) -> list[DesiredProject]:
+def _file_projects(parsed: ParsedFile, as_of: date) -> list[tuple[DesiredProject, Mark]]:
     """Every project of one file that is well-formed enough to merge and check."""
     data = parsed.data if isinstance(parsed.data, dict) else {}
     raw_defaults = data.get("defaults") or {}
@@ -761,7 +787,9 @@ def _file_projects(parsed: ParsedFile, as_of: date) -> list[DesiredProject]:
         project, clean = _salvage(ProjectSpec, raw)
         if project is not None:
             trust = _FileDefaults(defaults.spec, defaults.fields, defaults.trusted and clean)
-            projects.append(_merge_project(parsed, project, ("projects", index), trust, as_of))
+            loc = ("projects", index)
+            merged = _merge_project(parsed, project, loc, trust, as_of)
+            projects.append((merged, parsed.mark((*loc, "project_id"))))
     return projects
 
 
@@ -852,7 +880,7 @@ def read_manifest_text(path: Path) -> tuple[str | None, Diagnostic | None]:
 
 def load_text(
     file: str, text: str, *, as_of: date
-) -> tuple[ParsedFile, list[DesiredProject], SmokeSettings | None, bool]:
+) -> tuple[ParsedFile, list[tuple[DesiredProject, Mark]], SmokeSettings | None, bool]:
     """Read and check one manifest's text: (parsed, projects, smoke settings, sets smoke_test?)."""
     parsed = read_yaml(file, text)
     if () in parsed.poisoned:
@@ -889,18 +917,17 @@ def load_manifests(paths: Sequence[str | Path], *, as_of: date) -> LoadResult:
                     ),
                     Severity.WARNING,
                 )
-        for project in found:
+        for project, mark in found:
             earlier = first_seen.setdefault(project.project_id, project.source)
             if earlier != project.source:
-                line = int(project.source.rsplit(":", 1)[1])
                 parsed.error(
-                    _Mark(line, 1),
+                    mark,
                     Problem(
                         f"project {project.project_id!r} is also declared at {earlier}",
                         "declare each project once across all manifests",
                     ),
                 )
-        projects.extend(found)
+        projects.extend(project for project, _ in found)
         diagnostics.extend(sorted(parsed.diagnostics, key=lambda d: (d.line, d.col)))
     result = LoadResult(desired=None, diagnostics=tuple(diagnostics), files=tuple(files))
     if not result.ok or not files:

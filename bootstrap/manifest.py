@@ -209,7 +209,23 @@ class Manifest(BaseModel):
 
 
 def json_schema() -> dict[str, Any]:
-    return Manifest.model_json_schema()
+    """The manifest's JSON Schema, with descriptions where editors look for them."""
+    schema = Manifest.model_json_schema()
+    for definition in [schema, *schema.get("$defs", {}).values()]:
+        for prop in definition.get("properties", {}).values():
+            _hoist_description(prop)
+    return schema
+
+
+def _hoist_description(prop: dict[str, Any]) -> None:
+    # Optional fields become anyOf[{...description}, {null}]; editors show the property's own
+    # description on hover, so copy the branch's up.
+    if "description" in prop:
+        return
+    for branch in prop.get("anyOf", []):
+        if "description" in branch:
+            prop["description"] = branch["description"]
+            return
 
 
 def json_schema_text() -> str:
