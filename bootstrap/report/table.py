@@ -60,7 +60,8 @@ def render_table(report: RunReport, *, width: int = 80, color: bool = False) -> 
     table.add_column("Result", overflow="fold", ratio=1)
     for project in report.projects:
         _add_project(table, project)
-    console.print(table)
+    if report.projects:  # a header over nothing reads like a bug
+        console.print(table)
     for warning in report.warnings:
         console.print(Text(f"{display.SYMBOL[Shown.WARNING]} {warning}", style="yellow"))
     console.print(Text(display.summary_line(report.projects), style="bold"))
