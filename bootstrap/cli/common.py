@@ -1,0 +1,326 @@
+"""What the reconciling commands share: options, loading, connecting, progress and report output.
+
+Heavy modules (rich, the gcp layer, the loader) are imported inside the functions that use them
+so that importing this module costs little.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import wraps
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+import click
+
+from bootstrap.errors import BootstrapError
+from bootstrap.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from bootstrap.clock import Clock
+    from bootstrap.cloud import Cloud
+    from bootstrap.desired import Desired, DesiredProject
+    from bootstrap.report.model import RunReport
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+FORMATS = ("table", "json", "junit", "markdown")
+
+
+def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    callback=_parse_date,
+    help="Judge model lifecycles (deprecated, retired) as of this UTC date. Default: today.",
+)
+
+
+def report_options(function: Callable[P, R]) -> Callable[P, R]:
+    function = click.option(
+        "--output",
+        "outputs",
+        multiple=True,
+        metavar="FILE",
+        help="Also write the report to FILE; the format follows the extension "
+        "(.json, .xml = JUnit, .md, .txt). Repeatable.",
+    )(function)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="Report format on stdout.",
+    )(function)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloudOptions:
+    concurrency: int = 16
+    rate_limits: tuple[str, ...] = ()
+    no_rate_limit: bool = False
+    impersonate_service_account: str | None = None
+    quota_project: str | None = None
+
+
+def cloud_options(function: Callable[..., R]) -> Callable[..., R]:
+    """Adds the connection options and passes them to the command as one `cloud=CloudOptions`."""
+
+    @wraps(function)
+    def wrapper(
+        *args: object,
+        concurrency: int,
+        rate_limits: tuple[str, ...],
+        no_rate_limit: bool,
+        impersonate_service_account: str | None,
+        quota_project: str | None,
+        **kwargs: object,
+    ) -> R:
+        cloud = CloudOptions(
+            concurrency=concurrency,
+            rate_limits=rate_limits,
+            no_rate_limit=no_rate_limit,
+            impersonate_service_account=impersonate_service_account,
+            quota_project=quota_project,
+        )
+        return function(*args, cloud=cloud, **kwargs)
+
+    decorated: Callable[..., R] = wrapper
+    for decorator in reversed(
+        (
+            click.option(
+                "--concurrency",
+                type=click.IntRange(1, 256),
+                default=16,
+                show_default=True,
+                help="Requests in flight at most.",
+            ),
+            click.option(
+                "--rate-limit",
+                "rate_limits",
+                multiple=True,
+                metavar="API.KIND=N/min",
+                help="Client-side limit, e.g. serviceusage.read=600/min (repeatable). "
+                "Defaults follow Google's documented default quotas.",
+            ),
+            click.option(
+                "--no-rate-limit",
+                is_flag=True,
+                help="No client-side rate limits (for organisations with raised quotas).",
+            ),
+            click.option(
+                "--impersonate-service-account",
+                metavar="EMAIL",
+                help="Act as this service account (needs roles/iam.serviceAccountTokenCreator).",
+            ),
+            click.option(
+                "--quota-project",
+                metavar="PROJECT_ID",
+                help="Bill API quota to this project instead of the credentials' default.",
+            ),
+        )
+    ):
+        decorated = decorator(decorated)
+    return decorated
+
+
+def fail(message: str) -> None:
+    """Print an expected error without a traceback and exit 1."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(int(ExitCode.ERROR))
+
+
+def guarded(function: Callable[P, R]) -> Callable[P, R]:
+    """Expected failures print one sentence (no traceback); Ctrl-C exits 130."""
+
+    @wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except BootstrapError as error:
+            from bootstrap.redact import redact
+
+            click.echo(f"error: {redact(error.failure.sentence())}", err=True)
+            sys.exit(int(ExitCode.ERROR))
+        except KeyboardInterrupt as interrupt:
+            operation = getattr(interrupt, "operation_name", None)
+            note = f"; operation {operation} is still running, rerun to resume" if operation else ""
+            click.echo(f"Interrupted{note}.", err=True)
+            sys.exit(int(ExitCode.INTERRUPTED))
+
+    return wrapper
+
+
+def today(as_of: dt.date | None) -> dt.date:
+    from bootstrap.catalog import today_utc
+
+    return as_of or today_utc()
+
+
+def load_desired(paths: Sequence[str], as_of: dt.date) -> Desired:
+    """Load and validate manifests; print every diagnostic; exit 1 when any is an error."""
+    from bootstrap.loader import load_manifests
+
+    result = load_manifests(paths, as_of=as_of)
+    for diagnostic in result.diagnostics:
+        click.echo(str(diagnostic), err=True)
+    if result.desired is None:
+        fail("the manifests above have errors; nothing was read or changed in the cloud")
+    assert result.desired is not None
+    return result.desired
+
+
+def select_shard(
+    projects: Sequence[DesiredProject], spec: str | None, env: Mapping[str, str]
+) -> list[DesiredProject]:
+    """The K-th of N deterministic shards (sha256 of the project id).
+
+    `--shard K/N` counts K from 1; Cloud Run jobs set CLOUD_RUN_TASK_INDEX (from 0) and
+    CLOUD_RUN_TASK_COUNT, which are used when --shard is not given.
+    """
+    from bootstrap.shard import in_shard, parse_shard
+
+    if spec is not None:
+        try:
+            index, count = parse_shard(spec)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--shard") from None
+    elif "CLOUD_RUN_TASK_COUNT" in env:
+        index, count = int(env.get("CLOUD_RUN_TASK_INDEX", "0")), int(env["CLOUD_RUN_TASK_COUNT"])
+    else:
+        return list(projects)
+    return [p for p in projects if in_shard(p.project_id, index=index, count=count)]
+
+
+shard_option = click.option(
+    "--shard",
+    metavar="K/N",
+    help="Only the K-th of N deterministic shards of the projects (K from 1). "
+    "Defaults to CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT when set.",
+)
+
+
+def connect(options: CloudOptions, *, as_of: dt.date, clock: Clock | None = None) -> Cloud:
+    from bootstrap.clock import SystemClock
+    from bootstrap.gcp import connect as gcp_connect
+    from bootstrap.gcp import settings_from_env
+    from bootstrap.gcp.ratelimit import parse_rate_limit
+
+    rate_limits: dict[str, float] | None = None
+    if options.no_rate_limit:
+        rate_limits = {}
+    elif options.rate_limits:
+        try:
+            rate_limits = dict(parse_rate_limit(spec) for spec in options.rate_limits)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--rate-limit") from None
+    settings = settings_from_env(
+        concurrency=options.concurrency,
+        rate_limits=rate_limits,
+        impersonate_service_account=options.impersonate_service_account,
+        quota_project=options.quota_project,
+        clock=clock or SystemClock(),
+        as_of=as_of,
+    )
+    return gcp_connect(settings)
+
+
+def emit_report(report: RunReport, fmt: str, outputs: Sequence[str]) -> None:
+    """Print the report in `fmt`, write each --output, append to $GITHUB_STEP_SUMMARY if set."""
+    from bootstrap.report import (
+        Format,
+        append_step_summary,
+        parse_outputs,
+        render,
+        write_outputs,
+    )
+
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    width = 80
+    if fmt == "table" and sys.stdout.isatty():
+        width = max(80, min(os.get_terminal_size().columns, 120))
+    click.echo(render(report, Format(fmt), width=width, color=color), nl=False)
+    try:
+        write_outputs(report, parse_outputs(outputs, None))
+    except (OSError, ValueError) as error:
+        fail(f"could not write the report: {error}")
+    append_step_summary(report, os.environ)
+
+
+@contextmanager
+def progress(total: int, *, label: str) -> Iterator[Callable[[str, str], None]]:
+    """Live progress: a bar with an ETA on a TTY, plain log lines on stderr otherwise.
+
+    Yields the event sink the reconciler calls with (project_id, message); a message of
+    "done", "planned" or "up to date" finishes a project.
+    """
+    finished = {"done", "planned", "up to date"}
+    lock = threading.Lock()
+    if not sys.stderr.isatty():
+
+        def log(project_id: str, message: str) -> None:
+            if message != "observing":
+                with lock:
+                    click.echo(f"{label}: {project_id}: {message}", err=True)
+
+        yield log
+        return
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task(label, total=total, last="")
+
+    def update(project_id: str, message: str) -> None:
+        with lock:
+            advance = 1 if message in finished else 0
+            bar.update(task, advance=advance, last=f"{project_id}: {message}"[:40])
+
+    with bar:
+        yield update
+
+
+def echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def confirm_apply(yes: bool, change_count: int) -> None:
+    """Ask before writing, on a TTY; refuse without --yes when nobody can answer."""
+    if yes or change_count == 0:
+        return
+    if not sys.stdin.isatty():
+        fail("apply changes the cloud and stdin is not a terminal; rerun with --yes to confirm")
+    if not click.confirm(f"Apply {change_count} change(s)?", default=False, err=True):
+        click.echo("Nothing changed.", err=True)
+        sys.exit(int(ExitCode.CHANGES))

@@ -1,0 +1,78 @@
+"""`bootstrap env`: what an application needs to call a model, as dotenv, GitHub env or JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+
+import click
+
+from bootstrap.cli.common import as_of_option, fail, guarded, load_desired, today
+
+
+@click.command()
+@click.argument("manifests", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--project", "project_id", required=True, help="A project id from the manifests.")
+@click.option("--model", "model_ref", help="Model alias (default: the project's first model).")
+@click.option("--location", help="Location (default: the model's first location).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["dotenv", "github", "json"]),
+    default="dotenv",
+    show_default=True,
+    help="github appends to the file named by $GITHUB_ENV.",
+)
+@as_of_option
+@guarded
+def env(
+    manifests: tuple[str, ...],
+    project_id: str,
+    model_ref: str | None,
+    location: str | None,
+    fmt: str,
+    as_of: dt.date | None,
+) -> None:
+    """Print OPENAI_BASE_URL, the model id, project and location for an application.
+
+    The API key is a Google access token, never printed: use
+    OPENAI_API_KEY=$(gcloud auth print-access-token).
+    """
+    from bootstrap.catalog import endpoint_host, openai_base_url
+
+    desired = load_desired(manifests, today(as_of))
+    project = next((p for p in desired.projects if p.project_id == project_id), None)
+    if project is None:
+        fail(f"project {project_id} is not in the manifests; add it or check the id")
+        return
+    models = [m for m in project.models if model_ref in (None, m.alias, m.ref)]
+    if not models:
+        fail(f"{project_id} has no model {model_ref!r} in the manifests")
+        return
+    model = models[0]
+    chosen = location or model.locations[0]
+    if chosen not in model.locations:
+        fail(f"{project_id} wants {model.alias} in {', '.join(model.locations)}, not {chosen}")
+    emulator = os.environ.get("BOOTSTRAP_EMULATOR_HOST")
+    root = f"http://{emulator}" if emulator else f"https://{endpoint_host(chosen)}"
+    values = {
+        "OPENAI_BASE_URL": openai_base_url(project_id, chosen, api_root=root),
+        "OPENAI_MODEL": model.request_model,
+        "GOOGLE_CLOUD_PROJECT": project_id,
+        "GOOGLE_CLOUD_LOCATION": chosen,
+    }
+    if fmt == "json":
+        click.echo(json.dumps(values, indent=2))
+        return
+    lines = "".join(f"{key}={value}\n" for key, value in values.items())
+    if fmt == "github":
+        target = os.environ.get("GITHUB_ENV")
+        if not target:
+            fail("--format github needs $GITHUB_ENV (it is set inside GitHub Actions steps)")
+            return
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(lines)
+        click.echo(f"Appended {', '.join(values)} to $GITHUB_ENV.", err=True)
+        return
+    click.echo(lines, nl=False)

@@ -1,0 +1,285 @@
+"""`bootstrap plan`, `apply` and `audit`: the reconciling commands.
+
+plan and audit never write (the emulator's journal proves it in tests); apply shows the plan,
+asks on a TTY unless --yes, refuses without --yes when stdin is not a TTY, then applies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from bootstrap.cli.common import (
+    CloudOptions,
+    as_of_option,
+    cloud_options,
+    confirm_apply,
+    connect,
+    emit_report,
+    guarded,
+    load_desired,
+    progress,
+    report_options,
+    select_shard,
+    shard_option,
+    today,
+)
+
+if TYPE_CHECKING:
+    from bootstrap.clock import Clock
+    from bootstrap.cloud import Cloud
+    from bootstrap.desired import DesiredModel, DesiredProject, SmokeSettings
+    from bootstrap.jobs import SmokeOptions
+    from bootstrap.outcome import Command
+    from bootstrap.reconcile import RunOptions
+    from bootstrap.report.model import RunReport
+
+manifests_argument = click.argument("manifests", nargs=-1, type=click.Path(exists=True))
+no_probe_option = click.option(
+    "--no-probe", is_flag=True, help="Skip the model probe: models are reported as unknown."
+)
+no_smoke_option = click.option(
+    "--no-smoke", is_flag=True, help="Do not end with the streaming smoke test."
+)
+check_option = click.option(
+    "--check",
+    "checks",
+    multiple=True,
+    type=click.Choice(["tools", "json"]),
+    help="Extra smoke checks: a tool-calling round trip, structured JSON output.",
+)
+relink_option = click.option(
+    "--allow-relink",
+    is_flag=True,
+    help="Move projects linked to another billing account (never done otherwise).",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobRequest:
+    """What one invocation asked for, whatever the command."""
+
+    command: str
+    manifests: tuple[str, ...]
+    cloud: CloudOptions
+    fmt: str
+    outputs: tuple[str, ...]
+    as_of: dt.date | None
+    shard: str | None
+    apply: bool = False
+    yes: bool = False
+    smoke: bool = False
+    checks: tuple[str, ...] = ()
+    allow_relink: bool = False
+    no_probe: bool = False
+    parent: str | None = None
+    labels: tuple[str, ...] = ()
+    models: tuple[str, ...] = field(default=())
+
+
+@click.command()
+@manifests_argument
+@relink_option
+@no_probe_option
+@shard_option
+@as_of_option
+@cloud_options
+@report_options
+@guarded
+def plan(manifests: tuple[str, ...], **options: Any) -> None:
+    """Show what apply would change (read only).
+
+    Exit 0 converged, 2 changes pending, 3 only a person's action remains, 1 errors.
+    """
+    _run(JobRequest(command="plan", manifests=manifests, **options))
+
+
+@click.command()
+@manifests_argument
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@relink_option
+@no_probe_option
+@no_smoke_option
+@check_option
+@shard_option
+@as_of_option
+@cloud_options
+@report_options
+@guarded
+def apply(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
+    """Make projects match their manifests, then prove each model answers.
+
+    Never disables an API, unlinks billing or deletes anything. Exit 0 converged, 3 a person
+    must act, 1 failures.
+    """
+    request = JobRequest(
+        command="apply", manifests=manifests, apply=True, smoke=not no_smoke, **options
+    )
+    _run(request)
+
+
+@click.command()
+@manifests_argument
+@click.option(
+    "--parent",
+    metavar="folders/N|organizations/N",
+    help="Audit the direct child projects of this parent instead of manifests.",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="With --parent: only projects with this label (repeat: all must match).",
+)
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="ALIAS@LOCATION",
+    help="With --parent: a model each project must be ready for (default gpt-oss-120b@global).",
+)
+@no_probe_option
+@no_smoke_option
+@check_option
+@shard_option
+@as_of_option
+@cloud_options
+@report_options
+@guarded
+def audit(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
+    """Report how far projects are from ready, smoke test included (read only).
+
+    Exit 0 compliant, 2 findings (including those needing a person), 1 errors.
+    """
+    request = JobRequest(command="audit", manifests=manifests, smoke=not no_smoke, **options)
+    _run(request)
+
+
+def _run(request: JobRequest) -> None:
+    from bootstrap.clock import SystemClock
+    from bootstrap.jobs import SmokeOptions
+    from bootstrap.outcome import Command
+    from bootstrap.reconcile import RunOptions
+
+    date = today(request.as_of)
+    clock = SystemClock()
+    projects, settings, cloud = _projects(request, date, clock)
+    projects = select_shard(projects, request.shard, os.environ)
+    options = RunOptions(
+        as_of=date,
+        allow_relink=request.allow_relink,
+        probe=not request.no_probe,
+        concurrency=request.cloud.concurrency,
+    )
+    smoke = SmokeOptions(
+        enabled=request.smoke and settings.enabled,
+        settings=settings,
+        checks=frozenset(request.checks),
+    )
+    if request.apply:
+        preview = _job(Command.PLAN, cloud, projects, options, clock, replace(smoke, enabled=False))
+        if request.fmt == "table":
+            emit_report(preview, "table", ())
+        confirm_apply(request.yes, sum(len(p.changes) for p in preview.projects))
+        options = replace(options, apply=True)
+    report = _job(Command(request.command), cloud, projects, options, clock, smoke)
+    emit_report(report, request.fmt, request.outputs)
+    sys.exit(report.exit_code)
+
+
+def _projects(
+    request: JobRequest, date: dt.date, clock: Clock
+) -> tuple[list[DesiredProject], SmokeSettings, Cloud]:
+    """The projects to work on: from manifests, or discovered under --parent."""
+    from bootstrap.desired import SmokeSettings
+    from bootstrap.jobs import discover_projects
+
+    if request.parent is None:
+        if not request.manifests:
+            raise click.UsageError("give at least one manifest file or directory")
+        if request.labels or request.models:
+            raise click.UsageError("--label and --model only apply with --parent")
+        desired = load_desired(request.manifests, date)
+        return (
+            list(desired.projects),
+            desired.smoke,
+            connect(request.cloud, as_of=date, clock=clock),
+        )
+    if request.manifests:
+        raise click.UsageError("give either manifests or --parent, not both")
+    models = _policy_models(request.models)
+    cloud = connect(request.cloud, as_of=date, clock=clock)
+    projects = discover_projects(
+        cloud, parent=_parent(request.parent), labels=_labels(request.labels), models=models
+    )
+    return projects, SmokeSettings(), cloud
+
+
+def _job(
+    command: Command,
+    cloud: Cloud,
+    projects: Sequence[DesiredProject],
+    options: RunOptions,
+    clock: Clock,
+    smoke: SmokeOptions,
+) -> RunReport:
+    from bootstrap.jobs import run_job
+
+    label = "planning" if command.value == "plan" else command.value
+    with progress(len(projects), label=label) as on_event:
+        return run_job(
+            command, cloud, projects, options=options, smoke=smoke, clock=clock, on_event=on_event
+        )
+
+
+def _parent(value: str) -> str:
+    kind, _, ident = value.partition("/")
+    if kind not in ("folders", "organizations") or not ident.isdigit():
+        raise click.BadParameter("must be folders/N or organizations/N", param_hint="--parent")
+    return value
+
+
+def _labels(values: Sequence[str]) -> dict[str, str]:
+    labels = {}
+    for value in values:
+        key, sep, label_value = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{value!r} must be KEY=VALUE", param_hint="--label")
+        labels[key] = label_value
+    return labels
+
+
+def _policy_models(values: Sequence[str]) -> tuple[DesiredModel, ...]:
+    from bootstrap.catalog import lookup
+    from bootstrap.desired import DesiredModel
+
+    models = []
+    for value in values or ("gpt-oss-120b@global",):
+        alias, sep, location = value.partition("@")
+        entry = lookup(alias)
+        if entry is None or not sep:
+            raise click.BadParameter(
+                f"{value!r} must be ALIAS@LOCATION, e.g. gpt-oss-120b@global", param_hint="--model"
+            )
+        if location not in entry.locations:
+            raise click.BadParameter(
+                f"{entry.alias} is offered in {', '.join(entry.locations)}, not {location}",
+                param_hint="--model",
+            )
+        models.append(
+            DesiredModel(
+                ref=alias,
+                alias=entry.alias,
+                publisher_model=entry.publisher_model,
+                request_model=entry.request_model,
+                locations=(location,),
+            )
+        )
+    return tuple(models)

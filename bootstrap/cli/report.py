@@ -1,0 +1,41 @@
+"""`bootstrap report merge`: join shard reports into one."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from bootstrap.cli.common import emit_report, fail, report_options
+
+
+@click.group()
+def report() -> None:
+    """Work with saved JSON reports."""
+
+
+@report.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@report_options
+def merge(files: tuple[str, ...], fmt: str, outputs: tuple[str, ...]) -> None:
+    """Merge the JSON reports of shards (--shard K/N) into one report.
+
+    The exit code is the merged run's: the first of 1, 3, 2, 0 among the shards.
+    """
+    from bootstrap.report import merge_reports, report_from_json
+
+    reports = []
+    for name in files:
+        try:
+            with open(name, encoding="utf-8") as handle:
+                reports.append(report_from_json(json.load(handle)))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            fail(f"{name} is not a bootstrap JSON report ({error}); write one with --output x.json")
+    try:
+        merged = merge_reports(reports)
+    except ValueError as error:
+        fail(str(error))
+        return
+    emit_report(merged, fmt, outputs)
+    sys.exit(merged.exit_code)

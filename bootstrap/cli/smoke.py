@@ -1,0 +1,71 @@
+"""`bootstrap smoke`: only the streaming smoke tests (read only: no change is ever sent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+
+import click
+
+from bootstrap.cli.common import (
+    CloudOptions,
+    as_of_option,
+    cloud_options,
+    connect,
+    emit_report,
+    guarded,
+    load_desired,
+    report_options,
+    select_shard,
+    shard_option,
+    today,
+)
+
+
+@click.command()
+@click.argument("manifests", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option(
+    "--check",
+    "checks",
+    multiple=True,
+    type=click.Choice(["tools", "json"]),
+    help="Extra checks: a tool-calling round trip, structured JSON output.",
+)
+@shard_option
+@as_of_option
+@cloud_options
+@report_options
+@guarded
+def smoke(
+    manifests: tuple[str, ...],
+    checks: tuple[str, ...],
+    shard: str | None,
+    as_of: dt.date | None,
+    cloud: CloudOptions,
+    fmt: str,
+    outputs: tuple[str, ...],
+) -> None:
+    """Stream one chat completion from each project x model x location in the manifests.
+
+    Passes only when content streams, a finish reason arrives and the stream ends with [DONE].
+    Records time to first token and tokens per second. Exit 0 all passed, 1 any failed.
+    """
+    from bootstrap.clock import SystemClock
+    from bootstrap.jobs import SmokeOptions, run_smoke_job
+
+    date = today(as_of)
+    desired = load_desired(manifests, date)
+    projects = select_shard(desired.projects, shard, os.environ)
+    clock = SystemClock()
+    connection = connect(cloud, as_of=date, clock=clock)
+    report = run_smoke_job(
+        connection,
+        projects,
+        smoke=SmokeOptions(enabled=True, settings=desired.smoke, checks=frozenset(checks)),
+        concurrency=cloud.concurrency,
+        as_of=date,
+        clock=clock,
+    )
+    emit_report(report, fmt, outputs)
+    sys.exit(report.exit_code)
