@@ -1,0 +1,94 @@
+"""Credentials: Application Default Credentials, impersonation, quota project, or the emulator token.
+
+One credentials object is shared by every client and session of a run, so one refresh (after a
+401) serves them all. `CredentialsTokenSource` is the `TokenSource` the smoke test uses for the
+openai SDK's api_key. A missing or unusable ADC becomes BootstrapError(UNAUTHENTICATED) with the
+remedy `gcloud auth application-default login`: no traceback, and never a token or key path in
+the message.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import google.auth
+import google.auth.transport.requests
+from google.auth import credentials as auth_credentials
+from google.auth import exceptions as auth_exceptions
+from google.auth import impersonated_credentials
+from google.oauth2 import credentials as oauth2_credentials
+
+from bootstrap.errors import BootstrapError
+from bootstrap.gcp.errors import unauthenticated
+
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+
+
+class EmulatorCredentials(oauth2_credentials.Credentials):
+    """A fixed bearer token for the emulator; "refreshing" puts the same token back.
+
+    Plain `google.oauth2.credentials.Credentials(token)` cannot refresh (no refresh token), and the
+    retry loop refreshes once on a 401, which the emulator's fault rules exercise.
+    """
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token)  # type: ignore[no-untyped-call]
+        self._fixed_token = token
+
+    def refresh(self, request: Any) -> None:
+        self.token = self._fixed_token
+        self.expiry = None
+
+
+def emulator_credentials(token: str) -> auth_credentials.Credentials:
+    return EmulatorCredentials(token)
+
+
+def default_credentials(
+    *, impersonate_service_account: str | None, quota_project: str | None
+) -> auth_credentials.Credentials:
+    """ADC with the cloud-platform scope, optionally impersonating a service account."""
+    try:
+        creds, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
+    except auth_exceptions.DefaultCredentialsError as exc:
+        raise BootstrapError(unauthenticated("no Application Default Credentials found")) from exc
+    if impersonate_service_account:
+        creds = impersonated_credentials.Credentials(  # type: ignore[no-untyped-call]
+            source_credentials=creds,
+            target_principal=impersonate_service_account,
+            target_scopes=[CLOUD_PLATFORM_SCOPE],
+        )
+    if quota_project and isinstance(creds, auth_credentials.CredentialsWithQuotaProject):
+        creds = creds.with_quota_project(quota_project)  # type: ignore[no-untyped-call]
+    return creds
+
+
+class CredentialsTokenSource:
+    """A `bootstrap.cloud.TokenSource` over google-auth credentials; thread-safe."""
+
+    def __init__(self, credentials: auth_credentials.Credentials) -> None:
+        self._credentials = credentials
+        self._request = google.auth.transport.requests.Request()
+        self._lock = threading.Lock()
+
+    @property
+    def credentials(self) -> auth_credentials.Credentials:
+        return self._credentials
+
+    def token(self) -> str:
+        with self._lock:
+            if not self._credentials.valid:
+                self._refresh_locked()
+            return str(self._credentials.token)
+
+    def refresh(self) -> str:
+        with self._lock:
+            self._refresh_locked()
+            return str(self._credentials.token)
+
+    def _refresh_locked(self) -> None:
+        try:
+            self._credentials.refresh(self._request)  # type: ignore[no-untyped-call]
+        except auth_exceptions.RefreshError as exc:
+            raise BootstrapError(unauthenticated("the credentials could not be refreshed")) from exc

@@ -1,0 +1,123 @@
+"""Every request to Google goes through `Caller.call`: rate limit, concurrency slot, retries, stats.
+
+The order matters. A request first waits for a rate-limit token (on the clock, holding nothing),
+then takes one of `concurrency` slots only for the time it is on the wire; backoff sleeps and
+operation polling happen outside the slot, so a project that waits never blocks the others.
+Failures leave as BootstrapError(Failure) with the google exception chained (`raise ... from`).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from bootstrap.clock import Clock
+from bootstrap.cloud import CallStats
+from bootstrap.errors import BootstrapError
+from bootstrap.gcp.errors import ErrorContext, judge, to_failure
+from bootstrap.gcp.ratelimit import RateLimiter
+from bootstrap.gcp.retry import Judgement, RetryLoop, Verdict
+
+T = TypeVar("T")
+
+APIS = ("resourcemanager", "cloudbilling", "serviceusage", "aiplatform")
+
+
+class Caller:
+    """Shared by all calls of one GcpCloud; thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        limiter: RateLimiter,
+        concurrency: int,
+        timeout_s: float,
+        deadline_s: float,
+        refresh: Callable[[], None],
+        seed: int | None = None,
+    ) -> None:
+        self.stats = CallStats()
+        self._limiter = limiter
+        self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        self._timeout_s = timeout_s
+        self._deadline_s = deadline_s
+        self._lock = threading.Lock()
+        rng = random.Random(seed)
+        self._loops = {
+            api: RetryLoop(
+                clock=clock,
+                rng=rng,
+                judge=_judge_for(api),
+                refresh=refresh,
+                on_retry=self._count_retry,
+            )
+            for api in APIS
+        }
+
+    def call(
+        self,
+        method: str,
+        send: Callable[[float], T],
+        *,
+        bucket: str,
+        context: ErrorContext,
+        weight: float = 1.0,
+        recover: Callable[[], T | None] | None = None,
+        deadline_s: float | None = None,
+    ) -> T:
+        """Run `send(timeout_s)` for "<api>.<method>" with limits and retries; see module doc.
+
+        `recover` makes it a mutation: see `RetryLoop.run`.
+        """
+        api = method.partition(".")[0]
+
+        def attempt(remaining_s: float) -> T:
+            self._limiter.acquire(bucket, weight)
+            with self._slots:
+                self._count_request(method)
+                return send(min(self._timeout_s, remaining_s))
+
+        def observe(exc: BaseException, judgement: Judgement) -> None:
+            if judgement.rate_limited:
+                self._count_rate_limited()
+                self._limiter.slow_down(
+                    bucket,
+                    limit_per_minute=judgement.limit_per_minute,
+                    retry_after_s=judgement.retry_after_s,
+                )
+
+        try:
+            return self._loops[api].run(
+                attempt,
+                deadline_s=deadline_s or self._deadline_s,
+                recover=recover,
+                observe=observe,
+            )
+        except BootstrapError:
+            raise
+        except Exception as exc:
+            raise BootstrapError(to_failure(exc, context)) from exc
+
+    def _count_request(self, method: str) -> None:
+        with self._lock:
+            self.stats.requests[method] = self.stats.requests.get(method, 0) + 1
+
+    def _count_retry(self) -> None:
+        with self._lock:
+            self.stats.retries += 1
+
+    def _count_rate_limited(self) -> None:
+        with self._lock:
+            self.stats.rate_limited += 1
+
+
+def _judge_for(api: str) -> Callable[[BaseException], Judgement]:
+    def judge_api(exc: BaseException) -> Judgement:
+        if isinstance(exc, BootstrapError):
+            return Judgement(Verdict.FAIL)
+        return judge(exc, api=api)
+
+    return judge_api

@@ -1,0 +1,180 @@
+"""`GcpCloud`: the `bootstrap.cloud.Cloud` implementation, wired once per run by `connect`.
+
+Clients are built once (GAPIC construction costs milliseconds; per-call construction would
+dominate a thousand-project run), all share one credentials object, one Caller (rate limits,
+concurrency slots, retry loop, stats), and HTTP connection pools sized to the concurrency. The
+sessions' own 401 handling is switched off, because the retry loop owns it (one refresh, one
+retry), and urllib3's retries are off for the same reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import requests.adapters
+from google.auth import credentials as auth_credentials
+from google.auth.transport.requests import AuthorizedSession
+from google.cloud import billing_v1, resourcemanager_v3, service_usage_v1
+
+from bootstrap.catalog import endpoint_host
+from bootstrap.cloud import CallStats, OperationOutcome, ProbeResult, TokenSource
+from bootstrap.gcp.auth import CredentialsTokenSource, default_credentials, emulator_credentials
+from bootstrap.gcp.billing import Billing
+from bootstrap.gcp.calls import Caller
+from bootstrap.gcp.projects import Projects
+from bootstrap.gcp.ratelimit import RateLimiter
+from bootstrap.gcp.services import Services
+from bootstrap.gcp.settings import DEFAULT_EMULATOR_TOKEN, CloudSettings
+from bootstrap.gcp.vertex import Vertex
+from bootstrap.observed import (
+    BillingAccountInfo,
+    ObservedBilling,
+    ObservedProject,
+    PublisherModelInfo,
+    ServiceState,
+)
+
+
+def tune_session(session: requests.Session, concurrency: int) -> None:
+    """Pool sized to the concurrency, no urllib3 retries, no silent 401 refresh: ours do both."""
+    adapter = requests.adapters.HTTPAdapter(
+        pool_connections=4, pool_maxsize=max(1, concurrency), max_retries=0
+    )
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    if isinstance(session, AuthorizedSession):
+        session._refresh_status_codes = ()
+
+
+def _gapic(cls: Any, credentials: auth_credentials.Credentials, settings: CloudSettings) -> Any:
+    options = {"api_endpoint": settings.emulator_root} if settings.emulated else None
+    client = cls(credentials=credentials, transport="rest", client_options=options)
+    tune_session(client._transport._session, settings.concurrency)
+    return client
+
+
+class GcpCloud:
+    """Google Cloud (or the emulator) behind the `Cloud` protocol; thread-safe."""
+
+    def __init__(self, settings: CloudSettings, credentials: auth_credentials.Credentials) -> None:
+        self.settings = settings
+        self._tokens = CredentialsTokenSource(credentials)
+        limiter = RateLimiter(settings.clock, settings.rate_limits)
+        self._caller = Caller(
+            clock=settings.clock,
+            limiter=limiter,
+            concurrency=settings.concurrency,
+            timeout_s=settings.timeout_s,
+            deadline_s=settings.read_deadline_s,
+            refresh=self._refresh,
+            seed=settings.seed,
+        )
+        self.limiter = limiter
+        self._projects = Projects(
+            projects=_gapic(resourcemanager_v3.ProjectsClient, credentials, settings),
+            folders=_gapic(resourcemanager_v3.FoldersClient, credentials, settings),
+            organizations=_gapic(resourcemanager_v3.OrganizationsClient, credentials, settings),
+            caller=self._caller,
+            clock=settings.clock,
+            operation_deadline_s=settings.operation_deadline_s,
+        )
+        self._billing = Billing(
+            client=_gapic(billing_v1.CloudBillingClient, credentials, settings),
+            caller=self._caller,
+        )
+        self._services = Services(
+            client=_gapic(service_usage_v1.ServiceUsageClient, credentials, settings),
+            caller=self._caller,
+            clock=settings.clock,
+            operation_deadline_s=settings.operation_deadline_s,
+        )
+        session = AuthorizedSession(  # type: ignore[no-untyped-call]
+            credentials, refresh_status_codes=()
+        )
+        tune_session(session, settings.concurrency)
+        self._session = session
+        self._vertex = Vertex(
+            session=session, caller=self._caller, root_for=self.vertex_root, as_of=settings.as_of
+        )
+
+    def _refresh(self) -> None:
+        self._tokens.refresh()
+
+    @property
+    def stats(self) -> CallStats:
+        return self._caller.stats
+
+    def vertex_root(self, location: str) -> str:
+        if self.settings.emulated:
+            return self.settings.emulator_root
+        return f"https://{endpoint_host(location)}"
+
+    def tokens(self) -> TokenSource:
+        return self._tokens
+
+    def get_project(self, project_id: str) -> ObservedProject:
+        return self._projects.get(project_id)
+
+    def create_project(
+        self, *, project_id: str, parent: str, display_name: str | None, labels: dict[str, str]
+    ) -> ObservedProject:
+        return self._projects.create(
+            project_id=project_id, parent=parent, display_name=display_name, labels=labels
+        )
+
+    def search_projects(self, *, parent: str) -> Iterator[ObservedProject]:
+        return self._projects.search(parent=parent)
+
+    def test_project_permissions(
+        self, project_id: str, permissions: Sequence[str]
+    ) -> frozenset[str]:
+        return self._projects.test_permissions(project_id, permissions)
+
+    def test_parent_permissions(self, parent: str, permissions: Sequence[str]) -> frozenset[str]:
+        return self._projects.test_parent_permissions(parent, permissions)
+
+    def get_billing(self, project_id: str) -> ObservedBilling:
+        return self._billing.get(project_id)
+
+    def get_billing_account(self, account_id: str) -> BillingAccountInfo:
+        return self._billing.get_account(account_id)
+
+    def link_billing(self, project_id: str, account_id: str) -> ObservedBilling:
+        return self._billing.link(project_id, account_id)
+
+    def test_billing_permissions(
+        self, account_id: str, permissions: Sequence[str]
+    ) -> frozenset[str]:
+        return self._billing.test_permissions(account_id, permissions)
+
+    def get_services(self, project_id: str, services: Sequence[str]) -> dict[str, ServiceState]:
+        return self._services.get(project_id, services)
+
+    def enable_services(self, project_id: str, services: Sequence[str]) -> OperationOutcome:
+        return self._services.enable(project_id, services)
+
+    def get_publisher_model(self, publisher_model: str) -> PublisherModelInfo | None:
+        return self._vertex.get_publisher_model(publisher_model)
+
+    def probe_model(self, project_id: str, location: str, request_model: str) -> ProbeResult:
+        return self._vertex.probe(project_id, location, request_model)
+
+    def enable_model(self, project_id: str, publisher_model: str) -> str:
+        return self._vertex.enable_model(project_id, publisher_model)
+
+    def close(self) -> None:
+        self._session.close()  # type: ignore[no-untyped-call]
+
+
+def connect(settings: CloudSettings) -> GcpCloud:
+    """A ready GcpCloud: emulator credentials in emulator mode, otherwise ADC (+ impersonation,
+    quota project). Raises BootstrapError(UNAUTHENTICATED) when no credentials are found."""
+    if settings.emulated:
+        credentials = emulator_credentials(settings.emulator_token or DEFAULT_EMULATOR_TOKEN)
+    else:
+        credentials = default_credentials(
+            impersonate_service_account=settings.impersonate_service_account,
+            quota_project=settings.quota_project,
+        )
+    return GcpCloud(settings, credentials)

@@ -1,0 +1,213 @@
+"""Resource Manager v3: get, create (LRO), search and testIamPermissions on projects and parents.
+
+Resource Manager answers 403 for a project that is missing *or* forbidden, so `get` reports both
+as ProjectState.NOT_FOUND. testIamPermissions "returns an empty set, not NOT_FOUND" for a missing
+resource and may fail open; a 403 on it is reported the same way (empty = "missing or no access")
+and the real call stays authoritative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from google.cloud import resourcemanager_v3
+
+from bootstrap.clock import Clock
+from bootstrap.errors import BootstrapError
+from bootstrap.gcp.calls import Caller
+from bootstrap.gcp.errors import ErrorContext
+from bootstrap.gcp.operations import OpState, wait_operation
+from bootstrap.gcp.ratelimit import CREATE_PROJECT_WEIGHT
+from bootstrap.observed import ObservedProject, ProjectState
+
+_READ = "resourcemanager.read"
+_WRITE = "resourcemanager.write"
+_SEARCH = "resourcemanager.search"
+_DELETE_REQUESTED = resourcemanager_v3.Project.State.DELETE_REQUESTED
+
+
+def observed_project(project: Any, project_id: str | None = None) -> ObservedProject:
+    """A v3 Project (proto-plus) as an ObservedProject."""
+    state = (
+        ProjectState.DELETE_REQUESTED if project.state == _DELETE_REQUESTED else ProjectState.ACTIVE
+    )
+    return ObservedProject(
+        project_id=project.project_id or project_id or "",
+        state=state,
+        number=project.name.rpartition("/")[2] or None,
+        parent=project.parent or None,
+        display_name=project.display_name or None,
+        labels=dict(project.labels),
+    )
+
+
+def op_state(operation: Any) -> OpState:
+    """An operations_pb2.Operation as the OpState the poller reads."""
+    has_error = operation.HasField("error")
+    return OpState(
+        name=operation.name,
+        done=operation.done,
+        error_code=operation.error.code if has_error else None,
+        error_message=operation.error.message if has_error else "",
+        has_response=operation.HasField("response"),
+    )
+
+
+class Projects:
+    def __init__(
+        self,
+        *,
+        projects: resourcemanager_v3.ProjectsClient,
+        folders: resourcemanager_v3.FoldersClient,
+        organizations: resourcemanager_v3.OrganizationsClient,
+        caller: Caller,
+        clock: Clock,
+        operation_deadline_s: float,
+    ) -> None:
+        self._projects = projects
+        self._folders = folders
+        self._organizations = organizations
+        self._caller = caller
+        self._clock = clock
+        self._operation_deadline_s = operation_deadline_s
+
+    def get(self, project_id: str) -> ObservedProject:
+        """The project, or state NOT_FOUND on 403/404 (missing or forbidden)."""
+        context = ErrorContext(api="resourcemanager", project_id=project_id)
+        try:
+            project = self._caller.call(
+                "resourcemanager.projects.get",
+                lambda t: self._projects.get_project(
+                    name=f"projects/{project_id}", retry=None, timeout=t
+                ),
+                bucket=_READ,
+                context=context,
+            )
+        except BootstrapError as err:
+            if err.failure.http_status in (403, 404):
+                return ObservedProject(project_id=project_id, state=ProjectState.NOT_FOUND)
+            raise
+        return observed_project(project, project_id)
+
+    def create(
+        self, *, project_id: str, parent: str, display_name: str | None, labels: dict[str, str]
+    ) -> ObservedProject:
+        """Create the project and wait for its operation, then read it back.
+
+        A lost answer is not re-sent blindly: the project is read first and, when it exists, the
+        create counts as done. A 409 (already exists) is answered the same way, since the plan
+        only creates projects it saw missing: a visible project now is one a concurrent or lost
+        attempt created.
+        """
+        project = resourcemanager_v3.Project(
+            project_id=project_id, parent=parent, display_name=display_name or "", labels=labels
+        )
+        context = ErrorContext(api="resourcemanager", project_id=project_id)
+
+        def recover() -> OpState | None:
+            if self.get(project_id).state is ProjectState.NOT_FOUND:
+                return None
+            return OpState(name="", done=True, has_response=True)  # no operation: re-read
+
+        try:
+            first = self._caller.call(
+                "resourcemanager.projects.create",
+                lambda t: op_state(
+                    self._projects.create_project(project=project, retry=None, timeout=t).operation
+                ),
+                bucket=_WRITE,
+                weight=CREATE_PROJECT_WEIGHT,
+                context=context,
+                recover=recover,
+            )
+        except BootstrapError as err:
+            found = self.get(project_id) if err.failure.http_status == 409 else None
+            if found is None or found.state is ProjectState.NOT_FOUND:
+                raise
+            return found
+        wait_operation(
+            first,
+            self._poll(context),
+            clock=self._clock,
+            deadline_s=self._operation_deadline_s,
+            what=f"creating project {project_id}",
+        )
+        return self.get(project_id)
+
+    def _poll(self, context: ErrorContext) -> Callable[[str], OpState]:
+        def poll(name: str) -> OpState:
+            return self._caller.call(
+                "resourcemanager.operations.get",
+                lambda t: op_state(
+                    self._projects.get_operation(request={"name": name}, retry=None, timeout=t)
+                ),
+                bucket=_READ,
+                context=context,
+            )
+
+        return poll
+
+    def search(self, *, parent: str) -> Iterator[ObservedProject]:
+        """Every project directly under `parent` (query `parent:<parent>`), page by page."""
+        context = ErrorContext(api="resourcemanager")
+        token = ""
+        while True:
+            request = {"query": f"parent:{parent}", "page_token": token}
+            page = self._caller.call(
+                "resourcemanager.projects.search",
+                lambda t, r=request: self._projects.search_projects(  # type: ignore[misc]
+                    request=r, retry=None, timeout=t
+                ),
+                bucket=_SEARCH,
+                context=context,
+            )
+            for project in page.projects:
+                yield observed_project(project)
+            token = page.next_page_token
+            if not token:
+                return
+
+    def test_permissions(self, project_id: str, permissions: Sequence[str]) -> frozenset[str]:
+        """The subset held on the project; empty on 403 (missing or no access)."""
+        return self._test(
+            "resourcemanager.projects.testIamPermissions",
+            self._projects,
+            f"projects/{project_id}",
+            permissions,
+            ErrorContext(api="resourcemanager", project_id=project_id),
+        )
+
+    def test_parent_permissions(self, parent: str, permissions: Sequence[str]) -> frozenset[str]:
+        """The subset held on `folders/N` or `organizations/N`; empty on 403."""
+        kind = parent.partition("/")[0]
+        client: Any = self._folders if kind == "folders" else self._organizations
+        return self._test(
+            f"resourcemanager.{kind}.testIamPermissions",
+            client,
+            parent,
+            permissions,
+            ErrorContext(api="resourcemanager"),
+        )
+
+    def _test(
+        self,
+        method: str,
+        client: Any,
+        resource: str,
+        permissions: Sequence[str],
+        context: ErrorContext,
+    ) -> frozenset[str]:
+        request = {"resource": resource, "permissions": list(permissions)}
+        try:
+            response = self._caller.call(
+                method,
+                lambda t: client.test_iam_permissions(request=request, retry=None, timeout=t),
+                bucket=_READ,
+                context=context,
+            )
+        except BootstrapError as err:
+            if err.failure.http_status in (403, 404):
+                return frozenset()
+            raise
+        return frozenset(response.permissions)

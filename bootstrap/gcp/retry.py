@@ -1,0 +1,170 @@
+"""The one retry loop every Google call goes through (the GAPIC clients are called with retry=None).
+
+Policy (shared/reference/reliability-notes.md §1.8): full-jitter exponential backoff starting at
+1 s, doubling, capped at 32 s, inside a per-call deadline (reads 60 s). A delay the server asks
+for (`RetryInfo.retryDelay`, `Retry-After`) is honoured: the loop never sleeps less than asked,
+and when the asked delay does not fit in the remaining deadline it gives up at once with "rate
+limited, retry after N s" instead of hanging. A 401 earns one credential refresh and one immediate
+retry. A mutation whose answer was lost (reset or timeout after the request went out) is not sent
+again blindly: the caller's `recover` re-reads the state first and either returns the result or
+lets the loop send again.
+
+Which errors are retryable is decided by a `judge` passed in (bootstrap.gcp.errors.judge), so this
+module knows nothing of google exceptions; sleeps go through the injected Clock and jitter through
+a seeded `random.Random`, so tests replay exactly.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from bootstrap.clock import Clock
+
+T = TypeVar("T")
+
+
+class Verdict(StrEnum):
+    RETRY = "retry"  # transient: back off and send again
+    REFRESH = "refresh"  # 401: refresh the credentials once and send again at once
+    LOST = "lost"  # the request may have been applied but the answer was lost
+    FAIL = "fail"  # permanent: give up now
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What the judge made of one failed attempt."""
+
+    verdict: Verdict
+    retry_after_s: float | None = None  # the delay the server asked for, if any
+    rate_limited: bool = False  # a 429
+    limit_per_minute: float | None = None  # the quota limit the 429 named, if any
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    initial_s: float = 1.0
+    multiplier: float = 2.0
+    cap_s: float = 32.0
+
+
+class RetryExhausted(Exception):
+    """The loop gave up on a retryable error; `last` is the final attempt's exception."""
+
+    def __init__(
+        self, last: BaseException, *, attempts: int, retry_after_s: float | None, too_long: bool
+    ) -> None:
+        if too_long:
+            text = f"rate limited, retry after {retry_after_s:.0f} s"
+        else:
+            text = f"gave up after {attempts} attempts"
+        super().__init__(text)
+        self.last = last
+        self.attempts = attempts
+        self.retry_after_s = retry_after_s
+        self.too_long = too_long  # the server asked for more than the remaining deadline
+
+
+Judge = Callable[[BaseException], Judgement]
+Observer = Callable[[BaseException, Judgement], None]
+
+
+class RetryLoop:
+    """Runs one call with retries; shared by every call of a GcpCloud (it holds no per-call state)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        rng: random.Random,
+        judge: Judge,
+        refresh: Callable[[], None],
+        policy: BackoffPolicy | None = None,
+        observe: Observer | None = None,
+        on_retry: Callable[[], None] | None = None,
+    ) -> None:
+        self._clock = clock
+        self._rng = rng
+        self._judge = judge
+        self._refresh = refresh
+        self._policy = policy or BackoffPolicy()
+        self._observe = observe
+        self._on_retry = on_retry
+
+    def backoff(self, retry_index: int) -> float:
+        """Full jitter: uniform(0, min(cap, initial * multiplier**n))."""
+        p = self._policy
+        ceiling = min(p.cap_s, p.initial_s * p.multiplier**retry_index)
+        return self._rng.uniform(0.0, ceiling)
+
+    def run(
+        self,
+        attempt: Callable[[float], T],
+        *,
+        deadline_s: float,
+        recover: Callable[[], T | None] | None = None,
+        observe: Observer | None = None,
+    ) -> T:
+        """Call `attempt(remaining_s)` until it returns, a permanent error, or the deadline.
+
+        `recover` marks a mutation: after a LOST answer it re-reads the state and returns the
+        call's result when the change is already in effect, or None to send the request again.
+        Without it a LOST answer is simply retried (reads and idempotent calls). `observe` sees
+        every failed attempt with its judgement (after the loop-wide observer).
+        """
+        start = self._clock.now()
+        refreshed = False
+        retries = 0
+        while True:
+            remaining = deadline_s - (self._clock.now() - start)
+            try:
+                return attempt(max(remaining, 0.001))
+            except Exception as exc:
+                judgement = self._judge(exc)
+                if self._observe is not None:
+                    self._observe(exc, judgement)
+                if observe is not None:
+                    observe(exc, judgement)
+                if judgement.verdict is Verdict.FAIL:
+                    raise
+                if judgement.verdict is Verdict.REFRESH:
+                    if refreshed:
+                        raise
+                    refreshed = True
+                    self._refresh()
+                    self._count_retry()
+                    continue
+                if judgement.verdict is Verdict.LOST and recover is not None:
+                    found = recover()
+                    if found is not None:
+                        return found
+                delay = self._delay(exc, judgement, retries, start, deadline_s)
+                retries += 1
+                self._clock.sleep(delay)
+                self._count_retry()
+
+    def _delay(
+        self,
+        exc: BaseException,
+        judgement: Judgement,
+        retries: int,
+        start: float,
+        deadline_s: float,
+    ) -> float:
+        """The sleep before the next attempt, or raise RetryExhausted when it would not fit."""
+        remaining = deadline_s - (self._clock.now() - start)
+        asked = judgement.retry_after_s
+        if asked is not None and asked > remaining:
+            raise RetryExhausted(exc, attempts=retries + 1, retry_after_s=asked, too_long=True)
+        # Never less than the server asked for; jitter still spreads callers when it asked for 0.
+        delay = max(asked or 0.0, self.backoff(retries))
+        if delay >= remaining:
+            raise RetryExhausted(exc, attempts=retries + 1, retry_after_s=asked, too_long=False)
+        return delay
+
+    def _count_retry(self) -> None:
+        if self._on_retry is not None:
+            self._on_retry()

@@ -1,0 +1,143 @@
+"""Service Usage v1: read API states with batchGet, enable with enable/batchEnable and wait.
+
+Reads use one `services.batchGet` per 30 names (its limit). Enabling uses `services.enable` for a
+single service and `services.batchEnable` for several, in chunks of at most 20 (its limit; a
+batch costs 5 writes of quota, so one batch of up to 20 is never dearer than separate enables
+beyond 5). Chunks run one after the other, because parallel activations on one project answer
+"Another activation or deactivation is in progress" (which the retry loop waits out anyway).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from google.cloud import service_usage_v1
+
+from bootstrap.clock import Clock
+from bootstrap.cloud import OperationOutcome
+from bootstrap.gcp.calls import Caller
+from bootstrap.gcp.errors import ErrorContext
+from bootstrap.gcp.operations import OpState, wait_operation
+from bootstrap.gcp.projects import op_state
+from bootstrap.gcp.ratelimit import BATCH_ENABLE_WEIGHT
+from bootstrap.observed import ServiceState
+
+BATCH_GET_MAX = 30
+BATCH_ENABLE_MAX = 20
+_READ = "serviceusage.read"
+_WRITE = "serviceusage.write"
+_ENABLED = service_usage_v1.State.ENABLED
+
+
+def chunks(items: Sequence[str], size: int) -> list[list[str]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+class Services:
+    def __init__(
+        self,
+        *,
+        client: service_usage_v1.ServiceUsageClient,
+        caller: Caller,
+        clock: Clock,
+        operation_deadline_s: float,
+    ) -> None:
+        self._client = client
+        self._caller = caller
+        self._clock = clock
+        self._operation_deadline_s = operation_deadline_s
+
+    def get(self, project_id: str, services: Sequence[str]) -> dict[str, ServiceState]:
+        """name -> state for each service; a name the server did not return reads DISABLED."""
+        states: dict[str, ServiceState] = dict.fromkeys(services, ServiceState.DISABLED)
+        context = ErrorContext(api="serviceusage", project_id=project_id)
+        parent = f"projects/{project_id}"
+        for chunk in chunks(list(services), BATCH_GET_MAX):
+            request = {"parent": parent, "names": [f"{parent}/services/{s}" for s in chunk]}
+            response = self._caller.call(
+                "serviceusage.services.batchGet",
+                lambda t, r=request: self._client.batch_get_services(  # type: ignore[misc]
+                    request=r, retry=None, timeout=t
+                ),
+                bucket=_READ,
+                context=context,
+            )
+            for service in response.services:
+                name = service.name.rpartition("/")[2]
+                states[name] = (
+                    ServiceState.ENABLED if service.state == _ENABLED else (ServiceState.DISABLED)
+                )
+        return states
+
+    def enable(self, project_id: str, services: Sequence[str]) -> OperationOutcome:
+        """Enable the services and wait for every operation; see the module doc for batching.
+
+        A lost answer is not re-sent blindly: batchGet is read first, and when every service of
+        the chunk already reads ENABLED the chunk counts as done.
+        """
+        start = self._clock.now()
+        names: list[str] = []
+        polls = 0
+        for chunk in chunks(list(dict.fromkeys(services)), BATCH_ENABLE_MAX):
+            first = self._send_enable(project_id, chunk)
+            waited = wait_operation(
+                first,
+                self._poll(project_id),
+                clock=self._clock,
+                deadline_s=self._operation_deadline_s,
+                what=f"enabling {', '.join(chunk)} on project {project_id}",
+            )
+            if first.name:
+                names.append(first.name)
+            polls += waited.polls
+        return OperationOutcome(
+            names=tuple(names), polls=polls, duration_s=self._clock.now() - start
+        )
+
+    def _send_enable(self, project_id: str, chunk: list[str]) -> OpState:
+        parent = f"projects/{project_id}"
+        context = ErrorContext(api="serviceusage", project_id=project_id)
+
+        def recover() -> OpState | None:
+            states = self.get(project_id, chunk)
+            if all(state is ServiceState.ENABLED for state in states.values()):
+                return OpState(name="", done=True, has_response=True)  # no operation: re-read
+            return None
+
+        if len(chunk) == 1:
+            request: dict[str, object] = {"name": f"{parent}/services/{chunk[0]}"}
+            return self._caller.call(
+                "serviceusage.services.enable",
+                lambda t: op_state(
+                    self._client.enable_service(request=request, retry=None, timeout=t).operation
+                ),
+                bucket=_WRITE,
+                context=context,
+                recover=recover,
+            )
+        request = {"parent": parent, "service_ids": chunk}
+        return self._caller.call(
+            "serviceusage.services.batchEnable",
+            lambda t: op_state(
+                self._client.batch_enable_services(request=request, retry=None, timeout=t).operation
+            ),
+            bucket=_WRITE,
+            weight=BATCH_ENABLE_WEIGHT,
+            context=context,
+            recover=recover,
+        )
+
+    def _poll(self, project_id: str) -> Callable[[str], OpState]:
+        context = ErrorContext(api="serviceusage", project_id=project_id)
+
+        def poll(name: str) -> OpState:
+            return self._caller.call(
+                "serviceusage.operations.get",
+                lambda t: op_state(
+                    self._client.get_operation(request={"name": name}, retry=None, timeout=t)
+                ),
+                bucket=_READ,
+                context=context,
+            )
+
+        return poll

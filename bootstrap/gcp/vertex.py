@@ -1,0 +1,158 @@
+"""Vertex AI over REST: publisher models, enableModel and the model probe.
+
+There is no GAPIC client here (google-cloud-aiplatform is a heavy dependency for three calls):
+the calls go through google-auth's `AuthorizedSession`, and every error answer is turned into the
+same exception family as the GAPIC clients' with `google.api_core.exceptions.from_http_response`.
+
+Enablement of a MaaS model has no read API, so it is observed with the smallest data-plane call:
+a non-streaming chat completion with `max_tokens: 1`, classified as follows (the classifier reads
+ErrorInfo.reason, then the status, then the message, and the catalog for 404s):
+
+| answer                                             | ModelAccess |
+|----------------------------------------------------|-------------|
+| 200                                                | ENABLED     |
+| MODEL_NOT_ENABLED (FAILED_PRECONDITION "not allowed to use Publisher Model") | NOT_ENABLED |
+| SERVICE_DISABLED / BILLING_DISABLED                | BLOCKED     |
+| MODEL_NOT_OFFERED_IN_LOCATION (404 the catalog explains) | NOT_OFFERED |
+| MODEL_RETIRED                                      | RETIRED     |
+| permission denied, or a 404 the catalog cannot explain | NO_ACCESS |
+| anything else (after retries)                      | UNKNOWN, with the failure |
+
+The host is the global one only for `global`, `{location}-aiplatform.googleapis.com` otherwise;
+model-garden paths carry no location and use the global host. In emulator mode all go to its root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from google.api_core import exceptions as api_exceptions
+from google.auth.transport.requests import AuthorizedSession
+
+from bootstrap import catalog
+from bootstrap.cloud import ProbeResult
+from bootstrap.errors import BootstrapError, Cause
+from bootstrap.gcp.calls import Caller
+from bootstrap.gcp.errors import ErrorContext
+from bootstrap.observed import ModelAccess, PublisherModelInfo
+
+PROBE_PROMPT = "ping"
+_ACCESS_BY_CAUSE: dict[Cause, ModelAccess] = {
+    Cause.MODEL_NOT_ENABLED: ModelAccess.NOT_ENABLED,
+    Cause.SERVICE_DISABLED: ModelAccess.BLOCKED,
+    Cause.BILLING_DISABLED: ModelAccess.BLOCKED,
+    Cause.BILLING_REQUIRED_TO_ENABLE: ModelAccess.BLOCKED,
+    Cause.MODEL_NOT_OFFERED_IN_LOCATION: ModelAccess.NOT_OFFERED,
+    Cause.MODEL_RETIRED: ModelAccess.RETIRED,
+    Cause.MODEL_NOT_FOUND_OR_NO_ACCESS: ModelAccess.NO_ACCESS,
+    Cause.PERMISSION_DENIED: ModelAccess.NO_ACCESS,
+    Cause.PROJECT_NOT_FOUND_OR_FORBIDDEN: ModelAccess.NO_ACCESS,
+}
+
+
+def probe_access(cause: Cause) -> ModelAccess:
+    return _ACCESS_BY_CAUSE.get(cause, ModelAccess.UNKNOWN)
+
+
+def publisher_model_for(request_model: str) -> str:
+    """`openai/gpt-oss-120b-maas` -> `publishers/openai/models/gpt-oss-120b-maas`."""
+    known = catalog.lookup(request_model)
+    if known is not None:
+        return known.publisher_model
+    publisher, _, model = request_model.partition("/")
+    return f"publishers/{publisher}/models/{model}"
+
+
+class Vertex:
+    def __init__(
+        self,
+        *,
+        session: AuthorizedSession,
+        caller: Caller,
+        root_for: Callable[[str], str],
+        as_of: dt.date,
+    ) -> None:
+        self._session = session
+        self._caller = caller
+        self._root_for = root_for
+        self._as_of = as_of
+
+    def _send(self, method: str, url: str, body: Any, timeout: float) -> requests.Response:
+        response: requests.Response = self._session.request(  # type: ignore[no-untyped-call]
+            method, url, json=body, timeout=timeout
+        )
+        if response.status_code >= 400:
+            raise api_exceptions.from_http_response(response)  # type: ignore[no-untyped-call]
+        return response
+
+    def _json(self, method: str, url: str, body: Any, timeout: float) -> dict[str, Any]:
+        data = self._send(method, url, body, timeout).json()
+        return data if isinstance(data, dict) else {}
+
+    def get_publisher_model(self, publisher_model: str) -> PublisherModelInfo | None:
+        """publishers.models.get (v1beta1); None on 404."""
+        url = f"{self._root_for('global')}/v1beta1/{publisher_model}"
+        try:
+            data = self._caller.call(
+                "aiplatform.publishers.models.get",
+                lambda t: self._json("GET", url, None, t),
+                bucket="aiplatform.read",
+                context=ErrorContext(api="aiplatform", publisher_model=publisher_model),
+            )
+        except BootstrapError as err:
+            if err.failure.http_status == 404:
+                return None
+            raise
+        return PublisherModelInfo(
+            name=str(data.get("name") or publisher_model),
+            launch_stage=str(data.get("launchStage") or ""),
+            version_id=str(data.get("versionId") or ""),
+        )
+
+    def enable_model(self, project_id: str, publisher_model: str) -> str:
+        """enableModel (v1beta1); returns the enablementState.
+
+        Enabling is idempotent, so a lost answer is simply sent again (no re-read needed).
+        """
+        url = f"{self._root_for('global')}/v1beta1/projects/{project_id}/{publisher_model}:enableModel"
+        data = self._caller.call(
+            "aiplatform.publishers.models.enableModel",
+            lambda t: self._json("POST", url, {}, t),
+            bucket="aiplatform.write",
+            context=ErrorContext(
+                api="aiplatform", project_id=project_id, publisher_model=publisher_model
+            ),
+        )
+        return str(data.get("enablementState") or "ENABLEMENT_STATE_UNSPECIFIED")
+
+    def probe(self, project_id: str, location: str, request_model: str) -> ProbeResult:
+        """The smallest chat completion, classified into a ModelAccess (table in the module doc)."""
+        url = (
+            f"{self._root_for(location)}/v1/projects/{project_id}/locations/{location}"
+            "/endpoints/openapi/chat/completions"
+        )
+        body = {
+            "model": request_model,
+            "messages": [{"role": "user", "content": PROBE_PROMPT}],
+            "max_tokens": 1,
+        }
+        context = ErrorContext(
+            api="aiplatform",
+            project_id=project_id,
+            location=location,
+            publisher_model=publisher_model_for(request_model),
+            as_of=self._as_of,
+        )
+        try:
+            self._caller.call(
+                "aiplatform.chat.completions",
+                lambda t: self._send("POST", url, body, t).content,
+                bucket="aiplatform.predict",
+                context=context,
+            )
+        except BootstrapError as err:
+            return ProbeResult(access=probe_access(err.failure.cause), failure=err.failure)
+        return ProbeResult(access=ModelAccess.ENABLED)
