@@ -1,0 +1,84 @@
+"""`bootstrap demo`: the main job on the embedded emulator (what `make demo` runs)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bootstrap.cli.common import CloudOptions, emit_report, guarded, load_desired, progress
+
+DEFAULT_MANIFEST = "manifests/demo.yaml"
+
+
+@click.command()
+@click.argument("manifest", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    default=("demo-report.json", "demo-report.xml"),
+    show_default=True,
+    metavar="FILE",
+    help="Where to write the final audit report (format from the extension). Repeatable.",
+)
+@guarded
+def demo(manifest: str | None, outputs: tuple[str, ...]) -> None:
+    """Plan, apply and audit the demo manifest on the embedded emulator, smoke tests included.
+
+    Starts the offline emulator with its default world (no cloud account needed), shows the
+    plan, applies it, audits every project with a streaming smoke test, prints the table and
+    writes the report files. Waits are fast-forwarded on the emulator's virtual clock. Exit 0
+    when every project ended as the demo world was designed to.
+    """
+    from bootstrap.cli.common import connect
+    from bootstrap.clock_fast import FastForwardClock
+    from bootstrap.demo import emulator_environment, expected_summary, mismatches, today
+    from bootstrap.jobs import SmokeOptions, run_job
+    from bootstrap.outcome import Command
+    from bootstrap.reconcile import RunOptions
+
+    path = Path(manifest or DEFAULT_MANIFEST)
+    if not path.is_file():
+        raise click.UsageError(f"{path} not found: run from the repository root or pass MANIFEST")
+    date = today()
+    desired = load_desired([str(path)], date)
+    projects = list(desired.projects)
+    with emulator_environment() as advance:
+        clock = FastForwardClock(advance)
+        cloud = connect(CloudOptions(no_rate_limit=True), as_of=date, clock=clock)
+        options = RunOptions(as_of=date)
+        no_smoke = SmokeOptions(enabled=False, settings=desired.smoke)
+        with_smoke = SmokeOptions(enabled=True, settings=desired.smoke)
+        steps = (
+            ("plan", Command.PLAN, options, no_smoke, "what would change (read only)"),
+            ("apply", Command.APPLY, RunOptions(as_of=date, apply=True), no_smoke, "make it so"),
+            ("audit", Command.AUDIT, options, with_smoke, "prove it, with streaming smoke tests"),
+        )
+        report = None
+        for number, (name, command, run_options, smoke, purpose) in enumerate(steps, start=1):
+            click.secho(f"\n{number}/3 bootstrap {name} {path}  — {purpose}", bold=True)
+            with progress(len(projects), label=name) as on_event:
+                report = run_job(
+                    command,
+                    cloud,
+                    projects,
+                    options=run_options,
+                    smoke=smoke,
+                    clock=clock,
+                    on_event=on_event,
+                )
+            emit_report(report, "table", outputs if command is Command.AUDIT else ())
+    assert report is not None
+    problems = mismatches(report)
+    click.echo()
+    if problems:
+        click.secho("The demo did not end as designed:", fg="red", bold=True)
+        for problem in problems:
+            click.echo(f"  - {problem}")
+        sys.exit(1)
+    click.secho("Every project ended as the demo world designed it:", fg="green", bold=True)
+    for line in expected_summary():
+        click.echo(f"  {line}")
+    click.echo(f"Reports: {', '.join(outputs)}")
