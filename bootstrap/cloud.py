@@ -60,7 +60,8 @@ class CallStats:
 
 
 class Cloud(Protocol):
-    stats: CallStats
+    @property
+    def stats(self) -> CallStats: ...
 
     def vertex_root(self, location: str) -> str:
         """`https://<host>` for the location (or the emulator's root): the openai base URL root."""

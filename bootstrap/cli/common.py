@@ -140,6 +140,13 @@ def cloud_options(function: Callable[..., R]) -> Callable[..., R]:
     return decorated
 
 
+def make_clock() -> Clock:
+    """The clock every command waits on. Tests replace this function to fast-forward waits."""
+    from bootstrap.clock import SystemClock
+
+    return SystemClock()
+
+
 def fail(message: str) -> None:
     """Print an expected error without a traceback and exit 1."""
     click.echo(f"error: {message}", err=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from bootstrap.cli import common
 from bootstrap.cli.common import (
     CloudOptions,
     as_of_option,
@@ -163,13 +164,12 @@ def audit(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
 
 
 def _run(request: JobRequest) -> None:
-    from bootstrap.clock import SystemClock
     from bootstrap.jobs import SmokeOptions
     from bootstrap.outcome import Command
     from bootstrap.reconcile import RunOptions
 
     date = today(request.as_of)
-    clock = SystemClock()
+    clock = common.make_clock()
     projects, settings, cloud = _projects(request, date, clock)
     projects = select_shard(projects, request.shard, os.environ)
     options = RunOptions(

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from bootstrap.cli import common
 from bootstrap.cli.common import (
     CloudOptions,
     as_of_option,
@@ -51,13 +52,12 @@ def smoke(
     Passes only when content streams, a finish reason arrives and the stream ends with [DONE].
     Records time to first token and tokens per second. Exit 0 all passed, 1 any failed.
     """
-    from bootstrap.clock import SystemClock
     from bootstrap.jobs import SmokeOptions, run_smoke_job
 
     date = today(as_of)
     desired = load_desired(manifests, date)
     projects = select_shard(desired.projects, shard, os.environ)
-    clock = SystemClock()
+    clock = common.make_clock()
     connection = connect(cloud, as_of=date, clock=clock)
     report = run_smoke_job(
         connection,
