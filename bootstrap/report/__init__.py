@@ -11,6 +11,7 @@ Importing this package is cheap: rich loads only when a table is rendered.
 from __future__ import annotations
 
 from bootstrap.report.display import TOKENS_PER_S, TTFT_MS
+from bootstrap.report.errors import ReportInputError
 from bootstrap.report.json_report import report_from_json
 from bootstrap.report.merge import merge_reports
 from bootstrap.report.model import (
@@ -40,6 +41,7 @@ __all__ = [
     "Format",
     "ProjectReport",
     "ProjectStatus",
+    "ReportInputError",
     "RunReport",
     "append_step_summary",
     "format_for_path",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
+from bootstrap.report.errors import ReportInputError
 from bootstrap.report.model import RunReport, report_from_json_dict
 
 
@@ -30,12 +30,8 @@ def report_from_json(data: dict[str, Any], *, source: str = "report") -> RunRepo
         raise _invalid(source, f"is malformed ({error})") from error
 
 
-def _invalid(source: str, what: str) -> BootstrapError:
-    return BootstrapError(
-        Failure(
-            cause=Cause.INVALID_INPUT,
-            message=f"The report {source} {what}.",
-            remedy="Pass a file written by `bootstrap ... --output FILE.json` (schema_version 1).",
-            disposition=Disposition.FIX_INPUT,
-        )
+def _invalid(source: str, what: str) -> ReportInputError:
+    return ReportInputError(
+        f"The report {source} {what}.",
+        remedy="Pass a file written by `bootstrap ... --output FILE.json` (schema_version 1).",
     )

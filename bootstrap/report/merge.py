@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
 from bootstrap.exitcodes import ExitCode, combine
+from bootstrap.report.errors import ReportInputError
 from bootstrap.report.model import ProjectReport, RunReport
 
 # The command of a merged report whose shards ran different commands.
@@ -80,12 +80,5 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _invalid(message: str, remedy: str) -> BootstrapError:
-    return BootstrapError(
-        Failure(
-            cause=Cause.INVALID_INPUT,
-            message=message,
-            remedy=remedy,
-            disposition=Disposition.FIX_INPUT,
-        )
-    )
+def _invalid(message: str, remedy: str) -> ReportInputError:
+    return ReportInputError(message, remedy=remedy)

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
+from bootstrap.report.errors import ReportInputError
 from bootstrap.report.markdown import render_markdown
 from bootstrap.report.model import RunReport
 from bootstrap.report.render import Format, render
@@ -30,15 +30,9 @@ def format_for_path(path: str) -> Format:
     try:
         return _EXTENSIONS[suffix]
     except KeyError:
-        raise BootstrapError(
-            Failure(
-                cause=Cause.INVALID_INPUT,
-                message=f"Cannot tell the report format of {path!r} from its extension.",
-                remedy=(
-                    "Name it .json, .xml (JUnit), .md (Markdown) or .txt (table), or pass --format."
-                ),
-                disposition=Disposition.FIX_INPUT,
-            )
+        raise ReportInputError(
+            f"Cannot tell the report format of {path!r} from its extension.",
+            remedy="Name it .json, .xml (JUnit), .md (Markdown) or .txt (table), or pass --format.",
         ) from None
 
 

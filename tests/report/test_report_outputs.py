@@ -78,3 +78,9 @@ def test_step_summary_is_left_alone_without_the_variable(tmp_path: Path) -> None
     append_step_summary(full_report(), {})
     append_step_summary(full_report(), {"GITHUB_STEP_SUMMARY": ""})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_input_errors_are_also_value_errors() -> None:
+    # Callers that guard with `except ValueError` still get one sentence, not a traceback.
+    with pytest.raises(ValueError, match=r"report\.yaml"):
+        format_for_path("report.yaml")
