@@ -1,0 +1,93 @@
+"""Token buckets on a virtual clock, and the --rate-limit syntax."""
+
+from __future__ import annotations
+
+import pytest
+
+from bootstrap.clock import VirtualClock
+from bootstrap.gcp.ratelimit import (
+    BATCH_ENABLE_WEIGHT,
+    DEFAULT_PER_MINUTE,
+    DEFAULT_RATE_LIMITS,
+    RateLimiter,
+    parse_rate_limit,
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("serviceusage.read=600/min", ("serviceusage.read", 10.0)),
+        ("serviceusage.write=2/s", ("serviceusage.write", 2.0)),
+        (" cloudbilling.read = 30 / min ", ("cloudbilling.read", 0.5)),
+        ("resourcemanager.search=1.5/s", ("resourcemanager.search", 1.5)),
+    ],
+)
+def test_parse_rate_limit(spec: str, expected: tuple[str, float]) -> None:
+    assert parse_rate_limit(spec) == expected
+
+
+@pytest.mark.parametrize(
+    "spec", ["serviceusage.read", "serviceusage.read=600", "nope.read=1/s", "serviceusage.read=0/s"]
+)
+def test_parse_rate_limit_rejects(spec: str) -> None:
+    with pytest.raises(ValueError):
+        parse_rate_limit(spec)
+
+
+def test_defaults_are_the_documented_quotas() -> None:
+    assert DEFAULT_PER_MINUTE["serviceusage.read"] == 240
+    assert DEFAULT_PER_MINUTE["serviceusage.write"] == 60
+    assert DEFAULT_RATE_LIMITS["serviceusage.write"] == 1.0
+    assert DEFAULT_PER_MINUTE["cloudbilling.read"] + DEFAULT_PER_MINUTE["cloudbilling.write"] == 300
+
+
+def test_a_bucket_holds_one_minute_then_paces() -> None:
+    clock = VirtualClock()
+    limiter = RateLimiter(clock, {"serviceusage.write": 1.0})
+    waits = [limiter.acquire("serviceusage.write") for _ in range(60)]
+    assert sum(waits) == 0 and clock.slept == []
+    assert limiter.acquire("serviceusage.write") == pytest.approx(1.0)
+    assert limiter.acquire("serviceusage.write") == pytest.approx(1.0)
+    assert clock.now() == pytest.approx(2.0)
+
+
+def test_batch_enable_weighs_five_writes() -> None:
+    clock = VirtualClock()
+    limiter = RateLimiter(clock, {"serviceusage.write": 1.0})
+    for _ in range(12):  # 12 x 5 = one minute of writes
+        limiter.acquire("serviceusage.write", BATCH_ENABLE_WEIGHT)
+    assert clock.now() == 0
+    assert limiter.acquire("serviceusage.write", BATCH_ENABLE_WEIGHT) == pytest.approx(5.0)
+
+
+def test_empty_mapping_switches_limits_off() -> None:
+    clock = VirtualClock()
+    limiter = RateLimiter(clock, {})
+    assert not limiter.enabled
+    for _ in range(10_000):
+        limiter.acquire("serviceusage.write", 5)
+    assert clock.now() == 0
+
+
+def test_none_means_defaults_and_overrides_merge() -> None:
+    limiter = RateLimiter(VirtualClock(), None)
+    assert limiter.rate("serviceusage.read") == pytest.approx(4.0)
+    merged = RateLimiter(VirtualClock(), {"serviceusage.read": 10.0})
+    assert merged.rate("serviceusage.read") == 10.0
+    assert merged.rate("cloudbilling.read") == pytest.approx(4.0)
+
+
+def test_429_with_a_limit_lowers_the_rate_and_empties_the_bucket() -> None:
+    clock = VirtualClock()
+    limiter = RateLimiter(clock, {"resourcemanager.read": 100.0})
+    limiter.slow_down("resourcemanager.read", limit_per_minute=600, retry_after_s=None)
+    assert limiter.rate("resourcemanager.read") == pytest.approx(10.0)
+    assert limiter.acquire("resourcemanager.read") == pytest.approx(0.1)
+
+
+def test_429_with_a_delay_pauses_the_bucket() -> None:
+    clock = VirtualClock()
+    limiter = RateLimiter(clock, {"cloudbilling.read": 4.0})
+    limiter.slow_down("cloudbilling.read", limit_per_minute=None, retry_after_s=7)
+    assert limiter.acquire("cloudbilling.read") == pytest.approx(7.25)
