@@ -40,7 +40,9 @@ def test_unknown_token_is_401(gapic: Make, emulator: Emulator) -> None:
     from google.auth.exceptions import RefreshError
 
     for headers in ({}, {"Authorization": "Bearer wrong"}):
-        answer = requests.get(f"{emulator.base_url}/v3/projects/demo-ready", headers=headers, timeout=5)
+        answer = requests.get(
+            f"{emulator.base_url}/v3/projects/demo-ready", headers=headers, timeout=5
+        )
         assert answer.status_code == 401
         assert answer.json()["error"]["status"] == "UNAUTHENTICATED"
     # As against Google: a 401 makes google-auth try to refresh the (unrefreshable) token.
@@ -63,7 +65,11 @@ def test_create_project_lro_polls(gapic: Make, emulator: Emulator) -> None:
     assert project.name.startswith("projects/") and len(project.name) == len("projects/") + 12
     assert operation.metadata.gettable
     with pytest.raises(exceptions.Conflict):
-        client.create_project(project=resourcemanager_v3.Project(project_id="brand-new-1", parent="folders/345678901234"))
+        client.create_project(
+            project=resourcemanager_v3.Project(
+                project_id="brand-new-1", parent="folders/345678901234"
+            )
+        )
     assert any(e["path"] == "/v3/projects" and e["mutating"] for e in emulator.journal())
 
 
@@ -73,7 +79,11 @@ def test_search_any_field_semantics_and_paging(gapic: Make) -> None:
     assert ids == {"demo-ready", "demo-model-off"}
     labelled = list(client.search_projects(request={"query": "labels.team:ml", "page_size": 2}))
     assert len(labelled) == 6
-    pages = list(client.search_projects(request={"query": "parent:folders/345678901234", "page_size": 4}).pages)
+    pages = list(
+        client.search_projects(
+            request={"query": "parent:folders/345678901234", "page_size": 4}
+        ).pages
+    )
     assert len(pages) == 2
     deleting = {p.project_id for p in client.search_projects(query="state:DELETE_REQUESTED")}
     assert deleting == {"demo-deleting"}
@@ -82,32 +92,48 @@ def test_search_any_field_semantics_and_paging(gapic: Make) -> None:
 def test_test_iam_permissions_from_grants(gapic: Make) -> None:
     viewer = gapic(resourcemanager_v3.ProjectsClient, token="emulator-viewer")
     wanted = ["resourcemanager.projects.get", "serviceusage.services.enable"]
-    held = viewer.test_iam_permissions(request={"resource": "projects/demo-ready", "permissions": wanted})
+    held = viewer.test_iam_permissions(
+        request={"resource": "projects/demo-ready", "permissions": wanted}
+    )
     assert list(held.permissions) == ["resourcemanager.projects.get"]
     folders = gapic(resourcemanager_v3.FoldersClient)
-    held = folders.test_iam_permissions(request={"resource": "folders/345678901234", "permissions": wanted})
+    held = folders.test_iam_permissions(
+        request={"resource": "folders/345678901234", "permissions": wanted}
+    )
     assert list(held.permissions) == wanted
     orgs = gapic(resourcemanager_v3.OrganizationsClient, token="emulator-viewer")
-    held = orgs.test_iam_permissions(request={"resource": "organizations/123456789012", "permissions": ["x.y.z"]})
+    held = orgs.test_iam_permissions(
+        request={"resource": "organizations/123456789012", "permissions": ["x.y.z"]}
+    )
     assert list(held.permissions) == []
 
 
 def test_services_get_list_batch_get(gapic: Make) -> None:
     client = gapic(service_usage_v1.ServiceUsageClient)
-    service = client.get_service(request={"name": "projects/demo-ready/services/aiplatform.googleapis.com"})
+    service = client.get_service(
+        request={"name": "projects/demo-ready/services/aiplatform.googleapis.com"}
+    )
     assert service.state == service_usage_v1.State.ENABLED
     assert service.name == "projects/100000000001/services/aiplatform.googleapis.com"
     assert service.config.title == "Vertex AI API"
-    enabled = list(client.list_services(request={"parent": "projects/demo-ready", "filter": "state:ENABLED"}))
+    enabled = list(
+        client.list_services(request={"parent": "projects/demo-ready", "filter": "state:ENABLED"})
+    )
     assert {s.config.name for s in enabled} == {
         "aiplatform.googleapis.com",
         "cloudcommerceconsumerprocurement.googleapis.com",
     }
     pager = client.list_services(request={"parent": "projects/demo-ready", "page_size": 5})
     assert len(list(pager.pages)) > 1
-    names = [f"projects/100000000001/services/{s}" for s in ("compute.googleapis.com", "aiplatform.googleapis.com")]
+    names = [
+        f"projects/100000000001/services/{s}"
+        for s in ("compute.googleapis.com", "aiplatform.googleapis.com")
+    ]
     got = client.batch_get_services(request={"parent": "projects/100000000001", "names": names})
-    assert [s.state for s in got.services] == [service_usage_v1.State.DISABLED, service_usage_v1.State.ENABLED]
+    assert [s.state for s in got.services] == [
+        service_usage_v1.State.DISABLED,
+        service_usage_v1.State.ENABLED,
+    ]
     with pytest.raises(exceptions.BadRequest):
         client.batch_get_services(request={"parent": "projects/100000000001", "names": names * 16})
 
@@ -129,7 +155,9 @@ def test_enable_lro_then_noop(gapic: Make, emulator: Emulator) -> None:
 def test_enable_paid_service_without_billing(gapic: Make) -> None:
     client = gapic(service_usage_v1.ServiceUsageClient)
     with pytest.raises(exceptions.BadRequest) as caught:
-        client.enable_service(request={"name": "projects/demo-no-billing/services/aiplatform.googleapis.com"})
+        client.enable_service(
+            request={"name": "projects/demo-no-billing/services/aiplatform.googleapis.com"}
+        )
     assert caught.value.reason == "UREQ_PROJECT_BILLING_NOT_FOUND"
     assert caught.value.metadata["services"] == "aiplatform.googleapis.com"
 
@@ -138,12 +166,16 @@ def test_batch_enable_limits_and_success(gapic: Make, emulator: Emulator) -> Non
     client = gapic(service_usage_v1.ServiceUsageClient)
     parent = "projects/demo-api-disabled"
     with pytest.raises(exceptions.BadRequest):
-        client.batch_enable_services(request={"parent": parent, "service_ids": ["storage.googleapis.com"]})
+        client.batch_enable_services(
+            request={"parent": parent, "service_ids": ["storage.googleapis.com"]}
+        )
     many = [s["name"] for s in emulator.get_world()["services"]] + ["x.googleapis.com"] * 5
     with pytest.raises(exceptions.BadRequest):
         client.batch_enable_services(request={"parent": parent, "service_ids": many})
     ids = ["aiplatform.googleapis.com", "cloudcommerceconsumerprocurement.googleapis.com"]
-    result = client.batch_enable_services(request={"parent": parent, "service_ids": ids}).result(timeout=30)
+    result = client.batch_enable_services(request={"parent": parent, "service_ids": ids}).result(
+        timeout=30
+    )
     assert {s.config.name for s in result.services} == set(ids)
     world = {p["project_id"]: p for p in emulator.get_world()["projects"]}
     assert set(world["demo-api-disabled"]["services"]) == set(ids)
@@ -155,7 +187,10 @@ def test_disable_service(gapic: Make, emulator: Emulator) -> None:
     emulator.put_world(world)
     client = gapic(service_usage_v1.ServiceUsageClient)
     name = "projects/demo-ready/services/cloudcommerceconsumerprocurement.googleapis.com"
-    assert client.disable_service(request={"name": name}).result().service.state == service_usage_v1.State.DISABLED
+    assert (
+        client.disable_service(request={"name": name}).result().service.state
+        == service_usage_v1.State.DISABLED
+    )
     with pytest.raises(exceptions.BadRequest):
         client.disable_service(request={"name": name})
 
@@ -166,27 +201,40 @@ def test_billing_info_link_lag_and_closed_account(gapic: Make, emulator: Emulato
     assert info.name == "projects/demo-no-billing/billingInfo" and not info.billing_enabled
     linked = client.update_project_billing_info(
         name="projects/demo-no-billing",
-        project_billing_info=billing_v1.ProjectBillingInfo(billing_account_name="billingAccounts/012345-6789AB-CDEF01"),
+        project_billing_info=billing_v1.ProjectBillingInfo(
+            billing_account_name="billingAccounts/012345-6789AB-CDEF01"
+        ),
     )
     assert linked.billing_enabled
-    assert not client.get_project_billing_info(name="projects/demo-no-billing").billing_enabled  # lag
+    assert not client.get_project_billing_info(
+        name="projects/demo-no-billing"
+    ).billing_enabled  # lag
     emulator.advance(1.5)
     assert client.get_project_billing_info(name="projects/demo-no-billing").billing_enabled
     closed = client.get_project_billing_info(name="projects/demo-closed-billing")
-    assert closed.billing_account_name == "billingAccounts/0FEDCB-A98765-432101" and not closed.billing_enabled
+    assert (
+        closed.billing_account_name == "billingAccounts/0FEDCB-A98765-432101"
+        and not closed.billing_enabled
+    )
 
 
 def test_billing_link_permission_and_quota(gapic: Make, emulator: Emulator) -> None:
     viewer = gapic(billing_v1.CloudBillingClient, token="emulator-viewer")
-    info = billing_v1.ProjectBillingInfo(billing_account_name="billingAccounts/012345-6789AB-CDEF01")
+    info = billing_v1.ProjectBillingInfo(
+        billing_account_name="billingAccounts/012345-6789AB-CDEF01"
+    )
     with pytest.raises(exceptions.Forbidden):
-        viewer.update_project_billing_info(name="projects/demo-no-billing", project_billing_info=info)
+        viewer.update_project_billing_info(
+            name="projects/demo-no-billing", project_billing_info=info
+        )
     world = emulator.get_world()
     world["billing_accounts"][0]["link_quota"] = 4
     emulator.put_world(world)
     client = gapic(billing_v1.CloudBillingClient)
     with pytest.raises(exceptions.BadRequest) as caught:
-        client.update_project_billing_info(name="projects/demo-no-billing", project_billing_info=info)
+        client.update_project_billing_info(
+            name="projects/demo-no-billing", project_billing_info=info
+        )
     assert caught.value.message.endswith("Precondition check failed.")
     assert caught.value.details[0]["@type"].endswith("QuotaFailure")
 
@@ -194,10 +242,16 @@ def test_billing_link_permission_and_quota(gapic: Make, emulator: Emulator) -> N
 def test_billing_accounts(gapic: Make) -> None:
     client = gapic(billing_v1.CloudBillingClient)
     accounts = list(client.list_billing_accounts(request={"page_size": 1}))
-    assert [a.name for a in accounts] == ["billingAccounts/012345-6789AB-CDEF01", "billingAccounts/0FEDCB-A98765-432101"]
+    assert [a.name for a in accounts] == [
+        "billingAccounts/012345-6789AB-CDEF01",
+        "billingAccounts/0FEDCB-A98765-432101",
+    ]
     assert not client.get_billing_account(name="billingAccounts/0FEDCB-A98765-432101").open_
     held = client.test_iam_permissions(
-        request={"resource": "billingAccounts/012345-6789AB-CDEF01", "permissions": ["billing.resourceAssociations.create"]}
+        request={
+            "resource": "billingAccounts/012345-6789AB-CDEF01",
+            "permissions": ["billing.resourceAssociations.create"],
+        }
     )
     assert list(held.permissions) == ["billing.resourceAssociations.create"]
 
