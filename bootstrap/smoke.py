@@ -88,6 +88,7 @@ class StreamTally:
         "content",
         "deltas",
         "done",
+        "done_at",
         "error",
         "finish_reason",
         "first_content_at",
@@ -107,6 +108,7 @@ class StreamTally:
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
         self.done = False
+        self.done_at: float | None = None
         self.error: str | None = None  # the server's message when an error event cut the stream
         self.first_token_at: float | None = None
         self.first_content_at: float | None = None
@@ -120,6 +122,7 @@ class StreamTally:
         data = event.data
         if data.startswith(DONE):
             self.done = True
+            self.done_at = self._clock()
             return
         try:
             chunk = json.loads(data)
@@ -377,7 +380,6 @@ class Leg:
     verdict: Verdict | None = None
     failure: Failure | None = None
     ended_at: float = 0.0
-    retries: int = 0
 
 
 @dataclass
@@ -410,7 +412,10 @@ class _Runner:
             return client
 
     def stream(self, case: SmokeCase, body: dict[str, Any], want: str = "content") -> Leg:
-        """Send one streaming chat completion and judge it, within `timeout_s` overall."""
+        """Send one streaming chat completion and judge it, within `timeout_s` overall.
+
+        Retries happen only before the first byte: once a stream has started, a break is the
+        result (the answer cannot be resumed, and a second one would cost tokens again)."""
         deadline = time.monotonic() + self.settings.timeout_s
         token = self.tokens.token()
         refreshed = False
@@ -418,42 +423,50 @@ class _Runner:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return self._timed_out(None)
+                return self._timed_out()
             client = self.client(case).with_options(api_key=token, timeout=remaining)
             started = time.monotonic()
             try:
                 with client.chat.completions.with_streaming_response.create(**body) as response:
-                    leg = self._read(response, started, deadline, want)
-                    leg.retries = retries
-                    return leg
+                    return self._read(response, started, deadline, want)
             except openai.APIStatusError as exc:
                 if exc.status_code == 401 and not refreshed:
                     # The token expired between token() and the call: refresh once, retry once.
                     token = self.tokens.refresh()
                     refreshed = True
                     continue
-                failure = self._classify_status(case, exc)
-                delay = self._retry_delay(exc.status_code, failure, retries)
-                if delay is None:
-                    return Leg(failure=failure, ended_at=time.monotonic(), retries=retries)
-                left = deadline - time.monotonic()
-                if delay > left:
-                    return Leg(
-                        failure=_too_long_to_wait(failure, delay, left),
-                        ended_at=time.monotonic(),
-                        retries=retries,
-                    )
-                self.sleep(delay)
-                retries += 1
+                outcome = self._after_status(case, exc, retries, deadline)
             except openai.APITimeoutError:
-                return self._timed_out(None)
+                return self._timed_out()
             except openai.APIConnectionError as exc:
-                delay = _backoff(retries)
-                if retries >= MAX_RETRIES or delay > deadline - time.monotonic():
-                    failure = classify_exception(exc, **self._context(case))
-                    return Leg(failure=failure, ended_at=time.monotonic(), retries=retries)
-                self.sleep(delay)
-                retries += 1
+                outcome = self._after_connection_error(case, exc, retries, deadline)
+            if isinstance(outcome, Leg):
+                return outcome
+            self.sleep(outcome)
+            retries += 1
+
+    def _after_status(
+        self, case: SmokeCase, exc: openai.APIStatusError, retries: int, deadline: float
+    ) -> Leg | float:
+        """The failed leg for an HTTP error, or the seconds to wait before trying again."""
+        failure = self._classify_status(case, exc)
+        delay = self._retry_delay(exc.status_code, failure, retries)
+        if delay is None:
+            return Leg(failure=failure, ended_at=time.monotonic())
+        left = deadline - time.monotonic()
+        if delay > left:
+            return Leg(failure=_too_long_to_wait(failure, delay, left), ended_at=time.monotonic())
+        return delay
+
+    def _after_connection_error(
+        self, case: SmokeCase, exc: openai.APIConnectionError, retries: int, deadline: float
+    ) -> Leg | float:
+        """Connection refused or reset before any answer: retry briefly, then classify."""
+        delay = _backoff(retries)
+        if retries >= MAX_RETRIES or delay > deadline - time.monotonic():
+            failure = classify_exception(exc, **self._context(case))
+            return Leg(failure=failure, ended_at=time.monotonic())
+        return delay
 
     def _read(self, response: Any, started: float, deadline: float, want: str) -> Leg:
         """Read every SSE line until the body ends, the deadline passes or the stream breaks."""
@@ -481,7 +494,7 @@ class _Runner:
             cut_by = type(exc).__name__
         finally:
             watchdog.cancel()
-        ended = time.monotonic()
+        ended = tally.done_at or time.monotonic()  # total_ms ends at [DONE], not after draining
         timed_out = not tally.done and (watchdog.fired or ended >= deadline)
         verdict = judge(
             tally,
@@ -492,11 +505,10 @@ class _Runner:
         )
         return Leg(tally=tally, verdict=verdict, ended_at=ended)
 
-    def _timed_out(self, tally: StreamTally | None) -> Leg:
-        verdict = judge(
-            tally or StreamTally(0.0), timed_out=True, timeout_s=self.settings.timeout_s
-        )
-        return Leg(tally=tally, verdict=verdict, ended_at=time.monotonic())
+    def _timed_out(self) -> Leg:
+        """No answer headers before the deadline."""
+        verdict = judge(StreamTally(0.0), timed_out=True, timeout_s=self.settings.timeout_s)
+        return Leg(verdict=verdict, ended_at=time.monotonic())
 
     def _context(self, case: SmokeCase) -> dict[str, Any]:
         return {

@@ -206,6 +206,26 @@ def test_429_asking_longer_than_the_deadline_fails_fast(emulator: Emulator) -> N
     assert "300" in check.detail
 
 
+def test_a_503_is_retried_with_backoff_then_passes(emulator: Emulator) -> None:
+    fault(emulator, "respond", status=503, body={
+        "error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}
+    })  # fmt: skip
+    check = one(emulator)
+    assert check.status is CheckStatus.OK, check
+    assert emulator.faults()["rules"][0]["fired"] == 1
+
+
+def test_unknown_optional_checks_are_refused() -> None:
+    with pytest.raises(ValueError, match="bogus"):
+        run_smoke(
+            [case()],
+            settings=SmokeSettings(),
+            tokens=Tokens(),
+            vertex_root=lambda location: "http://127.0.0.1:9",
+            checks=frozenset({"bogus"}),
+        )
+
+
 def test_401_is_answered_by_one_refresh(emulator: Emulator) -> None:
     tokens = Tokens(first="stale-token")
     check = one(emulator, tokens=tokens)

@@ -182,11 +182,13 @@ def fake_clock(*times: float) -> Any:
 
 
 def test_metrics_measure_from_the_start_of_the_attempt() -> None:
-    # start 0.0, first token (reasoning) at 0.5, first content at 0.75; ended at 2.5
+    # start 0.0, first token (reasoning) at 0.5, first content at 0.75; [DONE] at 2.5
     t = tally_lines(
-        lines(ROLE + REASONING + CONTENT + STOP + USAGE + DONE), clock=fake_clock(0.0, 0.5, 0.75)
+        lines(ROLE + REASONING + CONTENT + STOP + USAGE + DONE),
+        clock=fake_clock(0.0, 0.5, 0.75, 2.5),
     )
-    assert t.metrics(2.5) == {
+    assert t.done_at == 2.5
+    assert t.metrics(t.done_at) == {
         "total_ms": 2500.0,
         "ttft_ms": 500.0,
         "first_content_ms": 750.0,
