@@ -1,0 +1,498 @@
+"""The planner's steps, one function per check: project, billing, services, models.
+
+Each step reads the desired and observed values plus what the earlier steps decided (`_Draft`),
+and adds at most one change and its checks. Pure: no I/O, no clock (the date is passed in).
+
+Decisions the rest of the tool relies on:
+- Every required API is treated as needing billing (the MaaS ones all do), so services are only
+  enabled when billing is on or a planned link turns it on.
+- A project linked to a closed account X (billingEnabled false) while the manifest names an open
+  account Y is a relink: drift for a person unless `--allow-relink`.
+- A model whose probe says BLOCKED (or, for a project this plan creates, was never probed) is
+  treated as "not enabled" when this plan fixes what blocks it; otherwise the check is skipped.
+- Observation beats the catalog; the catalog only speaks when nothing was observed (no probe,
+  or blocked): a retired model or a location the catalog does not list then fails without a call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from bootstrap import catalog, remedies
+from bootstrap.desired import DesiredModel, DesiredProject
+from bootstrap.errors import Cause, Failure
+from bootstrap.observed import (
+    ModelAccess,
+    Observed,
+    ObservedBilling,
+    ObservedModel,
+    ProjectState,
+    ServiceState,
+)
+from bootstrap.plan import Action, Change, Check, CheckStatus
+
+
+@dataclass(slots=True)
+class Draft:
+    """What the steps have decided so far for one project."""
+
+    desired: DesiredProject
+    observed: Observed
+    as_of: dt.date
+    allow_relink: bool
+    probe: bool
+    changes: list[Change] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    creating: bool = False
+    billing_on: bool = False  # on now, or turned on by a planned change
+    services_on: bool = False  # enabled now, or by a planned change
+    fixes_blockers: bool = False  # the plan changes billing or services (so BLOCKED may clear)
+
+    @property
+    def pid(self) -> str:
+        return self.desired.project_id
+
+    def check(self, name: str, status: CheckStatus, detail: str, **extra: object) -> None:
+        cause = extra.get("cause")
+        remedy = extra.get("remedy", "")
+        self.checks.append(
+            Check(
+                name=name,
+                status=status,
+                cause=cause if isinstance(cause, Cause) else None,
+                remedy=remedy if isinstance(remedy, str) else "",
+                detail=detail,
+            )
+        )
+
+
+def first_failure(observed: Observed, *causes: Cause) -> Failure | None:
+    """The first read failure observe recorded, preferring the given causes."""
+    for failure in observed.failures:
+        if not causes or failure.cause in causes:
+            return failure
+    return observed.failures[0] if observed.failures else None
+
+
+# --- project ----------------------------------------------------------------------------------
+
+
+def plan_project_step(d: Draft) -> bool:
+    """The `project` check and maybe `create_project`. False: nothing else can be planned."""
+    project = d.observed.project
+    if project is None:
+        failure = first_failure(d.observed)
+        d.check(
+            "project",
+            CheckStatus.FAILED,
+            failure.message if failure else f"Project {d.pid}: could not be read.",
+            cause=failure.cause if failure else Cause.UNKNOWN,
+            remedy=failure.remedy if failure else "",
+        )
+        return False
+    if project.state is ProjectState.DELETE_REQUESTED:
+        d.check(
+            "project",
+            CheckStatus.FAILED,
+            f"Project {d.pid} is scheduled for deletion (DELETE_REQUESTED); nothing will be changed.",
+            cause=Cause.PROJECT_DELETE_REQUESTED,
+            remedy=f"gcloud projects undelete {d.pid}",
+        )
+        return False
+    if project.state is ProjectState.NOT_FOUND:
+        return _missing_project(d)
+    _project_differences(d)
+    return True
+
+
+def _missing_project(d: Draft) -> bool:
+    if not d.desired.create:
+        d.check(
+            "project",
+            CheckStatus.FAILED,
+            f"Project {d.pid} does not exist or the caller cannot see it, and the manifest does "
+            "not say create: true.",
+            cause=Cause.PROJECT_NOT_FOUND_OR_FORBIDDEN,
+            remedy="Check the project id, grant roles/browser on it, or set create: true.",
+        )
+        return False
+    where = f" under {d.desired.parent}" if d.desired.parent else ""
+    d.changes.append(
+        Change(
+            action=Action.CREATE_PROJECT,
+            target=f"projects/{d.pid}",
+            reason=f"Project {d.pid} does not exist and the manifest says create: true{where}.",
+            project_id=d.pid,
+            parent=d.desired.parent,
+            display_name=d.desired.display_name,
+            labels=dict(d.desired.labels),
+        )
+    )
+    d.creating = True
+    d.check("project", CheckStatus.PENDING, f"Project {d.pid} will be created{where}.")
+    return True
+
+
+def _project_differences(d: Draft) -> None:
+    """Labels and display name are reported, never changed, on an existing project."""
+    project = d.observed.project
+    assert project is not None
+    notes: list[str] = []
+    wanted = d.desired.display_name
+    if wanted is not None and project.display_name is not None and wanted != project.display_name:
+        notes.append(f"display name is {project.display_name!r}, the manifest says {wanted!r}")
+    differing = sorted(
+        key for key, value in d.desired.labels.items() if project.labels.get(key) != value
+    )
+    if differing:
+        notes.append("labels differ: " + ", ".join(differing))
+    if notes:
+        d.check(
+            "project",
+            CheckStatus.WARNING,
+            f"Project {d.pid}: " + "; ".join(notes) + " (informational; existing projects are "
+            "never modified).",
+        )
+    else:
+        d.check("project", CheckStatus.OK, f"Project {d.pid} is ACTIVE.")
+
+
+# --- billing ----------------------------------------------------------------------------------
+
+
+def plan_billing_step(d: Draft) -> None:
+    billing = ObservedBilling(account=None, enabled=False) if d.creating else d.observed.billing
+    if billing is None:
+        failure = first_failure(d.observed)
+        d.check(
+            "billing",
+            CheckStatus.FAILED,
+            failure.message if failure else f"Project {d.pid}: billing could not be read.",
+            cause=failure.cause if failure else Cause.UNKNOWN,
+            remedy=failure.remedy if failure else remedies.billing_console(d.pid),
+        )
+        return
+    wanted = d.desired.billing_account
+    if billing.enabled:
+        d.billing_on = True
+        current = billing.account
+        if d.desired.link_billing and wanted and current is not None and current != wanted:
+            _linked_elsewhere(d, current, closed=False)
+        else:
+            d.check("billing", CheckStatus.OK, f"Project {d.pid}: billing is enabled.")
+        return
+    if not d.desired.link_billing:
+        d.check(
+            "billing",
+            CheckStatus.ACTION_REQUIRED,
+            f"Project {d.pid} has no active billing and the manifest does not say link_billing: true.",
+            cause=Cause.BILLING_DISABLED,
+            remedy=remedies.link_billing(d.pid, wanted),
+        )
+        return
+    _link_when_off(d, billing, wanted)
+
+
+def _link_when_off(d: Draft, billing: ObservedBilling, wanted: str | None) -> None:
+    if not wanted:  # the loader rejects this; never plan a link with an empty account
+        d.check(
+            "billing",
+            CheckStatus.FAILED,
+            f"Project {d.pid}: link_billing is true but no billing_account is given.",
+            cause=Cause.INVALID_INPUT,
+            remedy="Set billing_account: 012345-6789AB-CDEF01 in the manifest.",
+        )
+        return
+    info = d.observed.billing_account
+    if billing.account == wanted or (info is not None and not info.open):
+        d.check(
+            "billing",
+            CheckStatus.FAILED,
+            f"Project {d.pid}: billing account {wanted} is closed; linking it would leave billing "
+            "off, so nothing is sent.",
+            cause=Cause.BILLING_ACCOUNT_CLOSED,
+            remedy=f"Reopen {wanted} or name an open account: {remedies.billing_console(d.pid)}",
+        )
+        return
+    if billing.account is not None:  # linked to another (closed) account: a relink
+        _linked_elsewhere(d, billing.account, closed=True)
+        return
+    _add_link(d, wanted, relink=False, reason=f"Project {d.pid} has no billing account.")
+
+
+def _linked_elsewhere(d: Draft, current: str, *, closed: bool) -> None:
+    wanted = d.desired.billing_account
+    assert wanted
+    state = "closed account" if closed else "account"
+    info = d.observed.billing_account
+    # Relinking an enabled project to an account not known to be open could switch billing off.
+    safe = closed or (info is not None and info.open)
+    if d.allow_relink and safe:
+        _add_link(
+            d,
+            wanted,
+            relink=True,
+            reason=f"Project {d.pid} is linked to {state} {current}; --allow-relink moves it to {wanted}.",
+        )
+        return
+    why = "" if d.allow_relink else " Rerun with --allow-relink to move it."
+    if d.allow_relink and not safe:
+        why = f" Not relinked: {wanted} could not be confirmed open."
+    d.check(
+        "billing",
+        CheckStatus.ACTION_REQUIRED,
+        f"Project {d.pid} is linked to {state} {current}, not {wanted}.{why}",
+        cause=Cause.BILLING_LINKED_ELSEWHERE,
+        remedy=remedies.link_billing(d.pid, wanted),
+    )
+
+
+def _add_link(d: Draft, account: str, *, relink: bool, reason: str) -> None:
+    d.changes.append(
+        Change(
+            action=Action.LINK_BILLING,
+            target=f"billingAccounts/{account}",
+            reason=reason,
+            project_id=d.pid,
+            billing_account=account,
+            relink=relink,
+        )
+    )
+    d.billing_on = True
+    d.fixes_blockers = True
+    d.check("billing", CheckStatus.PENDING, f"{reason} It will be linked to {account}.")
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+def plan_services_step(d: Draft) -> None:
+    required = d.desired.services
+    if not required:
+        d.services_on = True
+        return
+    states = {} if d.creating else d.observed.services
+    if states is None:
+        failure = first_failure(d.observed)
+        d.check(
+            "services",
+            CheckStatus.FAILED,
+            failure.message if failure else f"Project {d.pid}: API states could not be read.",
+            cause=failure.cause if failure else Cause.UNKNOWN,
+            remedy=failure.remedy if failure else "",
+        )
+        return
+    missing = tuple(s for s in required if states.get(s) is not ServiceState.ENABLED)
+    if not missing:
+        d.services_on = True
+        d.check("services", CheckStatus.OK, f"Project {d.pid}: {', '.join(required)} enabled.")
+        return
+    listed = ", ".join(missing)
+    if not d.billing_on:
+        d.check(
+            "services",
+            CheckStatus.ACTION_REQUIRED,
+            f"Project {d.pid}: {listed} cannot be enabled until billing is on.",
+            cause=Cause.BILLING_REQUIRED_TO_ENABLE,
+            remedy=remedies.link_billing(d.pid, d.desired.billing_account),
+        )
+        return
+    d.changes.append(
+        Change(
+            action=Action.ENABLE_SERVICES,
+            target=f"projects/{d.pid}/services",
+            reason=f"Project {d.pid}: required APIs not enabled: {listed}.",
+            project_id=d.pid,
+            services=missing,
+        )
+    )
+    d.services_on = True
+    d.fixes_blockers = True
+    d.check("services", CheckStatus.PENDING, f"Project {d.pid}: will enable {listed}.")
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+def plan_models_step(d: Draft) -> None:
+    for model in d.desired.models:
+        needs_enable = [_plan_location(d, model, location) for location in model.locations]
+        if any(needs_enable) and model.enable:
+            d.changes.append(
+                Change(
+                    action=Action.ENABLE_MODEL,
+                    target=model.publisher_model,
+                    reason=f"Project {d.pid}: {model.alias} is not enabled and the manifest says "
+                    "enable: true.",
+                    project_id=d.pid,
+                    publisher_model=model.publisher_model,
+                )
+            )
+
+
+def _observed_model(d: Draft, model: DesiredModel, location: str) -> ObservedModel | None:
+    for seen in d.observed.models:
+        if seen.location == location and model.publisher_model in (
+            seen.publisher_model,
+            seen.alias,
+        ):
+            return seen
+    return None
+
+
+def _plan_location(d: Draft, model: DesiredModel, location: str) -> bool:
+    """Add the `model:<alias>@<location>` check; True when enableModel is needed there."""
+    name = f"model:{model.alias}@{location}"
+    seen = None if d.creating else _observed_model(d, model, location)
+    access = seen.access if seen is not None else ModelAccess.UNKNOWN
+    if d.creating and d.probe:
+        access = ModelAccess.BLOCKED  # a new project: nothing to probe yet, every step is planned
+    if access is ModelAccess.ENABLED:
+        d.check(
+            name,
+            CheckStatus.OK,
+            f"Project {d.pid}: {_lifecycle(model, d.as_of)} and enabled in {location}.",
+        )
+        return False
+    if access in (ModelAccess.NOT_OFFERED, ModelAccess.RETIRED, ModelAccess.NO_ACCESS):
+        _unavailable(d, name, model, location, access, seen)
+        return False
+    if access in (ModelAccess.UNKNOWN, ModelAccess.BLOCKED) and _catalog_refuses(
+        d, name, model, location
+    ):
+        return False
+    if access is ModelAccess.UNKNOWN:
+        _unknown(d, name, seen)
+        return False
+    if access is ModelAccess.BLOCKED and not (d.fixes_blockers or d.creating):
+        failure = seen.failure if seen else None
+        d.check(
+            name,
+            CheckStatus.SKIPPED,
+            f"Project {d.pid}: {model.alias} in {location} is blocked by an earlier step"
+            + (f" ({failure.message})" if failure else "")
+            + "; a readiness gate or a rerun clears it once that step propagates.",
+            cause=failure.cause if failure else None,
+            remedy=failure.remedy if failure else "",
+        )
+        return False
+    if not (d.billing_on and d.services_on):
+        d.check(
+            name, CheckStatus.SKIPPED, f"Project {d.pid}: {model.alias} waits for billing and APIs."
+        )
+        return False
+    return _not_enabled(d, name, model, location)
+
+
+def _not_enabled(d: Draft, name: str, model: DesiredModel, location: str) -> bool:
+    if model.enable:
+        d.check(
+            name,
+            CheckStatus.PENDING,
+            f"Project {d.pid}: {model.alias} will be enabled ({location}).",
+        )
+        return True
+    publisher, _, model_id = model.publisher_model.removeprefix("publishers/").partition("/models/")
+    console = catalog.model_garden_console_url(publisher, model_id, d.pid)
+    d.check(
+        name,
+        CheckStatus.ACTION_REQUIRED,
+        f"Project {d.pid}: {model.alias} is not enabled in {location} and the manifest says "
+        "enable: false, so a person must enable it (this accepts the publisher's terms).",
+        cause=Cause.MODEL_NOT_ENABLED,
+        remedy=f"{console} or {remedies.enable_model_rest(d.pid, model.publisher_model)}",
+    )
+    return False
+
+
+def _unavailable(
+    d: Draft,
+    name: str,
+    model: DesiredModel,
+    location: str,
+    access: ModelAccess,
+    seen: ObservedModel | None,
+) -> None:
+    cause = {
+        ModelAccess.NOT_OFFERED: Cause.MODEL_NOT_OFFERED_IN_LOCATION,
+        ModelAccess.RETIRED: Cause.MODEL_RETIRED,
+        ModelAccess.NO_ACCESS: Cause.MODEL_NOT_FOUND_OR_NO_ACCESS,
+    }[access]
+    failure = seen.failure if seen else None
+    words = {
+        ModelAccess.NOT_OFFERED: "is not offered in",
+        ModelAccess.RETIRED: "is retired in",
+        ModelAccess.NO_ACCESS: "was not found or is not accessible in",
+    }[access]
+    d.check(
+        name,
+        CheckStatus.FAILED,
+        failure.message if failure else f"Project {d.pid}: {model.alias} {words} {location}.",
+        cause=cause,
+        remedy=failure.remedy if failure and failure.remedy else _model_remedy(model, cause),
+    )
+
+
+def _model_remedy(model: DesiredModel, cause: Cause) -> str:
+    entry = catalog.lookup(model.publisher_model)
+    if cause is Cause.MODEL_NOT_OFFERED_IN_LOCATION and entry is not None:
+        return f"Use one of these locations for {model.alias}: {', '.join(entry.locations)}."
+    if cause is Cause.MODEL_RETIRED:
+        return f"Remove {model.alias} from the manifest or switch to another model."
+    return catalog.model_garden_console_url(*_publisher_and_id(model))
+
+
+def _publisher_and_id(model: DesiredModel) -> tuple[str, str]:
+    publisher, _, model_id = model.publisher_model.removeprefix("publishers/").partition("/models/")
+    return publisher, model_id
+
+
+def _catalog_refuses(d: Draft, name: str, model: DesiredModel, location: str) -> bool:
+    """With no observation, the catalog alone rules out retired models and unlisted locations."""
+    entry = catalog.lookup(model.publisher_model)
+    if entry is None:
+        return False
+    if entry.lifecycle(d.as_of) is catalog.Lifecycle.RETIRED:
+        d.check(
+            name,
+            CheckStatus.FAILED,
+            f"Project {d.pid}: {entry.lifecycle_note(d.as_of)}.",
+            cause=Cause.MODEL_RETIRED,
+            remedy=_model_remedy(model, Cause.MODEL_RETIRED),
+        )
+        return True
+    if location not in entry.locations:
+        d.check(
+            name,
+            CheckStatus.FAILED,
+            f"Project {d.pid}: {model.alias} is not offered in {location} per the catalog.",
+            cause=Cause.MODEL_NOT_OFFERED_IN_LOCATION,
+            remedy=_model_remedy(model, Cause.MODEL_NOT_OFFERED_IN_LOCATION),
+        )
+        return True
+    return False
+
+
+def _unknown(d: Draft, name: str, seen: ObservedModel | None) -> None:
+    failure = seen.failure if seen else None
+    if not d.probe or failure is None:
+        why = " (--no-probe)" if not d.probe else ""
+        d.check(
+            name,
+            CheckStatus.SKIPPED,
+            f"Project {d.pid}: not probed{why}, so its state is unknown; no enable is planned.",
+        )
+        return
+    d.check(
+        name,
+        CheckStatus.FAILED,
+        failure.message,
+        cause=failure.cause,
+        remedy=failure.remedy or "Rerun the command; the probe is read-only.",
+    )
+
+
+def _lifecycle(model: DesiredModel, as_of: dt.date) -> str:
+    entry = catalog.lookup(model.publisher_model)
+    return entry.lifecycle_note(as_of) if entry is not None else model.alias
