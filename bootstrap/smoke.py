@@ -464,7 +464,7 @@ class _Runner:
         """Connection refused or reset before any answer: retry briefly, then classify."""
         delay = _backoff(retries)
         if retries >= MAX_RETRIES or delay > deadline - time.monotonic():
-            failure = classify_exception(exc, **self._context(case))
+            failure = classify_exception(exc, **self.context(case))
             return Leg(failure=failure, ended_at=time.monotonic())
         return delay
 
@@ -510,7 +510,7 @@ class _Runner:
         verdict = judge(StreamTally(0.0), timed_out=True, timeout_s=self.settings.timeout_s)
         return Leg(verdict=verdict, ended_at=time.monotonic())
 
-    def _context(self, case: SmokeCase) -> dict[str, Any]:
+    def context(self, case: SmokeCase) -> dict[str, Any]:
         return {
             "project_id": case.project_id,
             "location": case.location,
@@ -525,7 +525,7 @@ class _Runner:
         except Exception:  # a streamed error body that could not be read
             body = exc.body
         return classify_http(
-            exc.status_code, body, headers=dict(response.headers), **self._context(case)
+            exc.status_code, body, headers=dict(response.headers), **self.context(case)
         )
 
     def _retry_delay(self, status: int, failure: Failure, retries: int) -> float | None:
@@ -775,14 +775,18 @@ _KINDS: dict[str, Callable[[_Runner, SmokeCase], Check]] = {
 
 
 def _safe(runner: _Runner, kind: str, case: SmokeCase) -> Check:
-    """Run one check; whatever goes wrong becomes a failed check, never a traceback."""
+    """Run one check; whatever goes wrong becomes a failed check, never a traceback.
+
+    classify_exception still names what it recognises (a credential error is UNAUTHENTICATED);
+    anything else is UNKNOWN with a redacted message."""
     started = time.monotonic()
     try:
         return _KINDS[kind](runner, case)
     except Exception as exc:
         name = f"{'smoke' if kind == 'smoke' else 'smoke-' + kind}:{case.key}"
-        message = f"unexpected {type(exc).__name__}: {exc}"
-        return _failed(name, Cause.UNKNOWN, message, "report this as a bug", started)
+        failure = classify_exception(exc, **runner.context(case))
+        remedy = failure.remedy or "report this as a bug, with the message"
+        return _failed(name, failure.cause, failure.message, remedy, started)
 
 
 def run_smoke(
