@@ -12,8 +12,9 @@ from typing import Any
 
 from google.cloud import billing_v1
 
+from bootstrap.clock import Clock
 from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
-from bootstrap.gcp.calls import Caller
+from bootstrap.gcp.calls import Caller, reread
 from bootstrap.gcp.errors import ErrorContext
 from bootstrap.observed import BillingAccountInfo, ObservedBilling
 
@@ -33,9 +34,12 @@ def observed_billing(info: Any) -> ObservedBilling:
 
 
 class Billing:
-    def __init__(self, *, client: billing_v1.CloudBillingClient, caller: Caller) -> None:
+    def __init__(
+        self, *, client: billing_v1.CloudBillingClient, caller: Caller, clock: Clock
+    ) -> None:
         self._client = client
         self._caller = caller
+        self._clock = clock
 
     def get(self, project_id: str) -> ObservedBilling:
         info = self._caller.call(
@@ -68,7 +72,8 @@ class Billing:
         """Link the project to `account` (PUT billingInfo).
 
         When the answer is lost (reset or timeout after sending), getBillingInfo is read before
-        anything is sent again: if the project is already on `account`, that is the answer.
+        anything is sent again (up to 3 times, 3 s apart, since the link takes a moment to show):
+        if the project is already on `account`, that is the answer; only otherwise is it re-sent.
         """
         ident = account_id(account).strip()
         context = ErrorContext(api="cloudbilling", project_id=project_id)
@@ -86,9 +91,12 @@ class Billing:
             )
         body = billing_v1.ProjectBillingInfo(billing_account_name=f"{_PREFIX}{ident}")
 
-        def recover() -> ObservedBilling | None:
+        def read_link() -> ObservedBilling | None:
             current = self.get(project_id)
             return current if current.account == ident else None
+
+        def recover() -> ObservedBilling | None:
+            return reread(read_link, clock=self._clock)
 
         return self._caller.call(
             "cloudbilling.projects.updateBillingInfo",

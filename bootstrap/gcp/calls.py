@@ -24,6 +24,28 @@ T = TypeVar("T")
 
 APIS = ("resourcemanager", "cloudbilling", "serviceusage", "aiplatform")
 
+# After a lost answer, how often and how far apart to re-read before sending again: the state
+# may lag behind the change (Terraform re-reads billing 3 times, 3 s apart, for the same reason).
+REREAD_ATTEMPTS = 3
+REREAD_SPACING_S = 3.0
+
+
+def reread(
+    read: Callable[[], T | None],
+    *,
+    clock: Clock,
+    attempts: int = REREAD_ATTEMPTS,
+    spacing_s: float = REREAD_SPACING_S,
+) -> T | None:
+    """`read()` until it finds the change (not None), at most `attempts` times; else None."""
+    for index in range(attempts):
+        if index:
+            clock.sleep(spacing_s)
+        found = read()
+        if found is not None:
+            return found
+    return None
+
 
 class Caller:
     """Shared by all calls of one GcpCloud; thread-safe."""

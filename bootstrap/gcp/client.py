@@ -82,6 +82,7 @@ class GcpCloud:
         self._billing = Billing(
             client=_gapic(billing_v1.CloudBillingClient, credentials, settings),
             caller=self._caller,
+            clock=settings.clock,
         )
         self._services = Services(
             client=_gapic(service_usage_v1.ServiceUsageClient, credentials, settings),

@@ -15,7 +15,7 @@ from google.cloud import service_usage_v1
 
 from bootstrap.clock import Clock
 from bootstrap.cloud import OperationOutcome
-from bootstrap.gcp.calls import Caller
+from bootstrap.gcp.calls import Caller, reread
 from bootstrap.gcp.errors import ErrorContext
 from bootstrap.gcp.operations import OpState, wait_operation
 from bootstrap.gcp.projects import op_state
@@ -72,8 +72,10 @@ class Services:
     def enable(self, project_id: str, services: Sequence[str]) -> OperationOutcome:
         """Enable the services and wait for every operation; see the module doc for batching.
 
-        A lost answer is not re-sent blindly: batchGet is read first, and when every service of
-        the chunk already reads ENABLED the chunk counts as done.
+        A lost answer is not re-sent blindly: batchGet is read first (up to 3 times, 3 s apart,
+        while the operation we could not see finishes), and when every service of the chunk reads
+        ENABLED the chunk counts as done. Otherwise it is sent again; an "Another activation ...
+        is in progress" answer to that is waited out by the retry loop.
         """
         start = self._clock.now()
         names: list[str] = []
@@ -98,11 +100,14 @@ class Services:
         parent = f"projects/{project_id}"
         context = ErrorContext(api="serviceusage", project_id=project_id)
 
-        def recover() -> OpState | None:
+        def read_enabled() -> OpState | None:
             states = self.get(project_id, chunk)
             if all(state is ServiceState.ENABLED for state in states.values()):
                 return OpState(name="", done=True, has_response=True)  # no operation: re-read
             return None
+
+        def recover() -> OpState | None:
+            return reread(read_enabled, clock=self._clock)
 
         if len(chunk) == 1:
             request: dict[str, object] = {"name": f"{parent}/services/{chunk[0]}"}
