@@ -233,9 +233,8 @@ async def _send_json(
     send: Send, status: int, payload: Any, headers: dict[str, str] | None = None
 ) -> None:
     data = json.dumps(payload, separators=(",", ":")).encode() if payload is not None else b"{}"
-    raw = [(b"content-type", JSON_TYPE)] + [
-        (k.encode(), v.encode()) for k, v in (headers or {}).items()
-    ]
+    raw = [(b"content-type", JSON_TYPE), (b"content-length", str(len(data)).encode())]
+    raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": data})
 
@@ -248,6 +247,7 @@ async def _send_raw(send: Send, status: int, body: Any, headers: dict[str, str])
         data, kind = body.encode(), b"text/plain; charset=UTF-8"
     else:
         data, kind = json.dumps(body).encode(), JSON_TYPE
-    raw = [(b"content-type", kind)] + [(k.encode(), v.encode()) for k, v in headers.items()]
+    raw = [(b"content-type", kind), (b"content-length", str(len(data)).encode())]
+    raw += [(k.encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": data})
