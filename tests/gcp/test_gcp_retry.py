@@ -163,7 +163,7 @@ def test_backoff_is_full_jitter_capped_at_32() -> None:
         (api_exceptions.InternalServerError("x"), "cloudbilling", Verdict.RETRY),
         (api_exceptions.BadGateway("x"), "cloudbilling", Verdict.RETRY),
         (api_exceptions.ServiceUnavailable("x"), "cloudbilling", Verdict.RETRY),
-        (api_exceptions.GatewayTimeout("x"), "cloudbilling", Verdict.RETRY),
+        (api_exceptions.GatewayTimeout("x"), "cloudbilling", Verdict.LOST),
         (api_exceptions.Forbidden("x"), "resourcemanager", Verdict.FAIL),
         (api_exceptions.NotFound("x"), "aiplatform", Verdict.FAIL),
         (
