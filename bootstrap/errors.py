@@ -42,6 +42,11 @@ class Cause(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
+# Failure.reason of a mutation whose answer was lost: it may or may not have been applied, so
+# the caller must re-read before sending it again.
+ANSWER_LOST = "ANSWER_LOST"
+
+
 class Disposition(StrEnum):
     """What the caller should do about a failure."""
 

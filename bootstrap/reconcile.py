@@ -20,7 +20,7 @@ from typing import TypeVar
 from bootstrap.clock import Clock
 from bootstrap.cloud import Cloud
 from bootstrap.desired import DesiredModel, DesiredProject
-from bootstrap.errors import BootstrapError, Cause, Failure
+from bootstrap.errors import ANSWER_LOST, BootstrapError, Cause, Failure
 from bootstrap.gates import GateTimeout, wait_until
 from bootstrap.observed import (
     BillingAccountInfo,
@@ -294,6 +294,7 @@ class _Apply:
         self.plan = plan
         self.gate_waits: dict[str, float] = {}
         self.pending_operation: str | None = None
+        self._model_sent: dict[str, bool] = {}
 
     def run(self) -> ProjectResult:
         results: list[ChangeResult] = []
@@ -423,11 +424,26 @@ class _Apply:
         return "applied"
 
     def _try_enable_model(self, publisher_model: str) -> bool:
-        """enableModel; SERVICE_DISABLED right after enabling the APIs means 'not yet'."""
+        """enableModel, unless a probe shows an earlier attempt already took effect.
+
+        SERVICE_DISABLED right after enabling the APIs means "not yet"; a lost answer means
+        "maybe": both make the gate try again, and every retry re-reads (probes) before it
+        sends enableModel again.
+        """
+        if self._model_sent.get(publisher_model):
+            self.reprobe(publisher_model, until_enabled=False)
+            mine = [m for m in self.observed.models if m.publisher_model == publisher_model]
+            if mine and all(m.access is ModelAccess.ENABLED for m in mine):
+                return True
+        self._model_sent[publisher_model] = True
         try:
             self.cloud.enable_model(self.desired.project_id, publisher_model)
         except BootstrapError as error:
-            if error.failure.cause in (Cause.SERVICE_DISABLED, Cause.BILLING_DISABLED):
+            failure = error.failure
+            if failure.reason == ANSWER_LOST or failure.cause in (
+                Cause.SERVICE_DISABLED,
+                Cause.BILLING_DISABLED,
+            ):
                 return False
             raise
         return True

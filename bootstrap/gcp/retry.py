@@ -140,6 +140,7 @@ class RetryLoop:
                 if judgement.verdict is Verdict.LOST and recover is not None:
                     found = recover()
                     if found is not None:
+                        self._count_retry()  # the change was made; only its answer was lost
                         return found
                 delay = self._delay(exc, judgement, retries, start, deadline_s)
                 retries += 1

@@ -34,7 +34,7 @@ from google.auth.transport.requests import AuthorizedSession
 
 from bootstrap import catalog
 from bootstrap.cloud import ProbeResult
-from bootstrap.errors import BootstrapError, Cause
+from bootstrap.errors import ANSWER_LOST, BootstrapError, Cause, Disposition, Failure
 from bootstrap.gcp.calls import Caller
 from bootstrap.gcp.errors import ErrorContext
 from bootstrap.observed import ModelAccess, PublisherModelInfo
@@ -115,8 +115,22 @@ class Vertex:
     def enable_model(self, project_id: str, publisher_model: str) -> str:
         """enableModel (v1beta1); returns the enablementState.
 
-        Enabling is idempotent, so a lost answer is simply sent again (no re-read needed).
+        A lost answer is not re-sent here: it fails with UNAVAILABLE ("answer lost") so the
+        reconciler re-reads (probes) before deciding to send it again.
         """
+
+        def answer_lost() -> dict[str, Any]:
+            raise BootstrapError(
+                Failure(
+                    cause=Cause.UNAVAILABLE,
+                    message=f"Project {project_id}: the answer to enableModel for "
+                    f"{publisher_model} was lost; it may or may not have been applied.",
+                    remedy="rerun; the model is probed before enabling again",
+                    disposition=Disposition.RETRY,
+                    reason=ANSWER_LOST,
+                )
+            )
+
         url = f"{self._root_for('global')}/v1beta1/projects/{project_id}/{publisher_model}:enableModel"
         data = self._caller.call(
             "aiplatform.publishers.models.enableModel",
@@ -125,6 +139,7 @@ class Vertex:
             context=ErrorContext(
                 api="aiplatform", project_id=project_id, publisher_model=publisher_model
             ),
+            recover=answer_lost,
         )
         return str(data.get("enablementState") or "ENABLEMENT_STATE_UNSPECIFIED")
 

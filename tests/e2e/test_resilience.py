@@ -1,0 +1,120 @@
+"""apply converges through slow operations, lags, rate limits, 503s, resets and lost answers.
+
+Faults come from the emulator's rules; time passes on its virtual clock (the CLI's clock
+fast-forwards it), so nothing here sleeps through a delay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from conftest import Invoke, mutations
+
+from bootstrap.emulator.inprocess import Emulator
+
+ONE_FRESH = """\
+version: 1
+projects:
+  - project_id: demo-no-billing
+    billing_account: 012345-6789AB-CDEF01
+    link_billing: true
+    models: [{model: gpt-oss-120b, locations: [global], enable: true}]
+"""
+
+RATE_LIMITED = {
+    "error": {
+        "code": 429,
+        "message": "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute'.",
+        "status": "RESOURCE_EXHAUSTED",
+        "details": [
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "RATE_LIMIT_EXCEEDED",
+                "domain": "googleapis.com",
+                "metadata": {"quota_limit_value": "240"},
+            },
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"},
+        ],
+    }
+}
+UNAVAILABLE = {"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}}
+
+
+def _converged(invoke: Invoke, path: str, emulator: Emulator) -> None:
+    emulator.clear_faults()
+    emulator.clear_journal()
+    plan = invoke("plan", path)
+    assert plan.exit_code == 0, plan.stdout
+    assert mutations(emulator) == []
+
+
+def _sent(emulator: Emulator, suffix: str) -> int:
+    return sum(1 for e in mutations(emulator) if e["path"].endswith(suffix))
+
+
+def _refused_before(rule: dict[str, Any], suffix: str) -> int:
+    """Requests a `phase: before` rule answered without touching state (they may be re-sent)."""
+    hit = rule["match"]["path"] in suffix or suffix.endswith(rule["match"]["path"])
+    return rule["times"] if hit and rule.get("phase", "before") == "before" else 0
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"match": {"method": "GET", "path": "services:batchGet"}, "times": 2, "action": "respond",
+         "status": 429, "body": RATE_LIMITED},
+        {"match": {"method": "PUT", "path": "billingInfo"}, "times": 2, "action": "respond",
+         "status": 503, "body": UNAVAILABLE},
+        {"match": {"method": "GET", "path": "billingInfo"}, "times": 1, "action": "reset"},
+        {"match": {"method": "POST", "path": "batchEnable"}, "times": 1, "action": "reset"},
+        {"match": {"method": "PUT", "path": "billingInfo"}, "times": 1, "action": "reset",
+         "phase": "after"},
+        {"match": {"method": "POST", "path": "batchEnable"}, "times": 1, "action": "respond",
+         "status": 500, "body": {"error": {"code": 500, "message": "lost", "status": "INTERNAL"}},
+         "phase": "after"},
+        {"match": {"method": "POST", "path": ":enableModel"}, "times": 1, "action": "reset",
+         "phase": "after"},
+    ],
+    ids=["429-retryinfo", "503-burst", "reset-read", "reset-enable", "link-answer-lost",
+         "enable-answer-lost", "enable-model-answer-lost"],
+)
+def test_apply_converges_through_faults(
+    invoke: Invoke, manifest: Callable[[str], str], emulator: Emulator, rule: dict[str, Any]
+) -> None:
+    path = manifest(ONE_FRESH)
+    emulator.add_faults({"rules": [rule]})
+    run = invoke("apply", path, "--yes", "--no-smoke")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert emulator.faults()["rules"][0]["remaining"] == 0, "the fault was never hit"
+    assert run.report["summary"]["retries"] >= 1
+    # Each change is sent once, plus once more for each request a fault refused untouched.
+    for suffix in ("billingInfo", ":batchEnable", ":enableModel"):
+        assert 1 <= _sent(emulator, suffix) <= 1 + _refused_before(rule, suffix), suffix
+    _converged(invoke, path, emulator)
+
+
+def test_slow_operations_and_propagation_lags_are_waited_out(
+    invoke: Invoke,
+    manifest: Callable[[str], str],
+    emulator: Emulator,
+    world: Callable[[Callable[[dict[str, Any]], None]], None],
+) -> None:
+    def slow(w: dict[str, Any]) -> None:
+        w["timing"].update(
+            operation_polls=5, service_propagation_s=90, billing_propagation_s=30
+        )
+
+    world(slow)
+    path = manifest(ONE_FRESH)
+    run = invoke("apply", path, "--yes", "--no-smoke")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    polls = [e for e in emulator.journal() if e["path"].startswith("/v1/operations/")]
+    assert len(polls) >= 5
+    services = run.check("demo-no-billing", "services")
+    assert services["status"] == "changed"
+    model = run.check("demo-no-billing", "model:gpt-oss-120b@global")
+    assert model["status"] == "changed"
+    assert _sent(emulator, ":enableModel") == 1
+    _converged(invoke, path, emulator)
