@@ -43,7 +43,7 @@ def _dispatch(app: EmulatorApp, method: str, name: str, payload: Any) -> tuple[i
     if (method, name) == ("GET", "world"):
         return 200, store.dump()
     if (method, name) == ("PUT", "world"):
-        store.load(payload)
+        store.load(payload, keep_clock=True)
         app.quotas.clear()
         return 200, store.dump()
     if (method, name) == ("POST", "faults"):

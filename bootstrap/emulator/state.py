@@ -51,9 +51,15 @@ class Store:
         self.load(world)
 
     # -- loading and dumping -------------------------------------------------------------
-    def load(self, raw: dict[str, Any]) -> None:
+    def load(self, raw: dict[str, Any], *, keep_clock: bool = False) -> None:
+        """Replace the state. PUT world keeps the running clock (operation deadlines are measured
+        on it) unless the world names a different start; reset restarts it."""
+        previous = getattr(self, "world", None)
         self.world: World = world_from_dict(raw, seed=self.seed)
-        self.clock.restart(start=parse_rfc3339(self.world.clock_start))
+        if not (
+            keep_clock and previous is not None and previous.clock_start == self.world.clock_start
+        ):
+            self.clock.restart(start=parse_rfc3339(self.world.clock_start))
         self.random = random.Random(self.seed)
         self.op_counter = itertools.count(1)
         self.operations: dict[str, dict[str, Any]] = {
