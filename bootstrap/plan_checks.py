@@ -355,6 +355,9 @@ def _plan_location(d: Draft, model: DesiredModel, location: str) -> bool:
             f"Project {d.pid}: {_lifecycle(model, d.as_of)} and enabled in {location}.",
         )
         return False
+    if access is ModelAccess.NO_ACCESS and _withdrawn_here(d, model, location, seen):
+        _withdrawn(d, name, model, location)
+        return False
     if access in (ModelAccess.NOT_OFFERED, ModelAccess.RETIRED, ModelAccess.NO_ACCESS):
         _unavailable(d, name, model, location, access, seen)
         return False
@@ -404,6 +407,34 @@ def _not_enabled(d: Draft, name: str, model: DesiredModel, location: str) -> boo
         remedy=f"{console} or {remedies.enable_model_rest(d.pid, model.publisher_model)}",
     )
     return False
+
+
+def _withdrawn_here(
+    d: Draft, model: DesiredModel, location: str, seen: ObservedModel | None
+) -> bool:
+    """A 404 here while the same model answers in another location of this project: the model
+    exists and the project can reach it, so the offer was withdrawn from this location (a 404
+    alone cannot tell that from "retired" or "no access")."""
+    if seen is None or seen.failure is None or seen.failure.http_status != 404:
+        return False
+    alive = (ModelAccess.ENABLED, ModelAccess.NOT_ENABLED, ModelAccess.BLOCKED)
+    return any(
+        other.location != location
+        and model.publisher_model in (other.publisher_model, other.alias)
+        and other.access in alive
+        for other in d.observed.models
+    )
+
+
+def _withdrawn(d: Draft, name: str, model: DesiredModel, location: str) -> None:
+    d.check(
+        name,
+        CheckStatus.FAILED,
+        f"Project {d.pid}: {model.alias} answers in other locations but not in {location}: the "
+        "service no longer offers it there (the catalog still lists it).",
+        cause=Cause.MODEL_NOT_OFFERED_IN_LOCATION,
+        remedy=f"Remove {location} from {model.alias}'s locations in the manifest.",
+    )
 
 
 def _unavailable(

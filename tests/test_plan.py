@@ -144,6 +144,11 @@ CASES: dict[str, tuple[DesiredProject, Observed, dict[str, Any], list[Action], d
               observed(models=(seen(ModelAccess.ENABLED), seen(ModelAccess.NOT_OFFERED, "us-central1"))), {}, [], {
         "model:gpt-oss-120b@global": (CheckStatus.OK, None),
         "model:gpt-oss-120b@us-central1": (CheckStatus.FAILED, Cause.MODEL_NOT_OFFERED_IN_LOCATION)}),
+    "offer withdrawn, only the service knows": (desired(models=(model(locations=("global", "us-central1")),)),
+              observed(models=(seen(ModelAccess.ENABLED), seen(ModelAccess.NO_ACCESS, "us-central1", failure=Failure(cause=Cause.MODEL_NOT_FOUND_OR_NO_ACCESS, message="Project demo-proj: 404", http_status=404)))), {}, [], {
+        "model:gpt-oss-120b@us-central1": (CheckStatus.FAILED, Cause.MODEL_NOT_OFFERED_IN_LOCATION)}),
+    "404 in the only location stays no access": (desired(), observed(models=(seen(ModelAccess.NO_ACCESS, failure=Failure(cause=Cause.MODEL_NOT_FOUND_OR_NO_ACCESS, message="Project demo-proj: 404", http_status=404)),)), {}, [], {
+        "model:gpt-oss-120b@global": (CheckStatus.FAILED, Cause.MODEL_NOT_FOUND_OR_NO_ACCESS)}),
     "retired model (observed)": (desired(models=(model(pm=M20, locations=("us-central1",)),)), observed(models=(seen(ModelAccess.RETIRED, "us-central1", M20),)), {}, [], {
         "model:gpt-oss-20b@us-central1": (CheckStatus.FAILED, Cause.MODEL_RETIRED)}),
     "retired model (catalog, no probe)": (desired(models=(model(pm=M20, locations=("us-central1",)),)), observed(models=()), {"probe": False, "as_of": dt.date(2026, 11, 1)}, [], {
