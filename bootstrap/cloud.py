@@ -8,6 +8,7 @@ polling happen behind it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -57,6 +58,12 @@ class CallStats:
     requests: dict[str, int] = field(default_factory=dict)  # "<api>.<method>" -> count
     retries: int = 0
     rate_limited: int = 0  # 429 answers seen
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add_retry(self) -> None:
+        """A retry decided above the cloud layer (e.g. a readiness gate re-sending a change)."""
+        with self._lock:
+            self.retries += 1
 
 
 class Cloud(Protocol):

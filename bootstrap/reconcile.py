@@ -444,6 +444,7 @@ class _Apply:
                 Cause.SERVICE_DISABLED,
                 Cause.BILLING_DISABLED,
             ):
+                self.cloud.stats.add_retry()
                 return False
             raise
         return True

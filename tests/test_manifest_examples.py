@@ -59,6 +59,9 @@ def test_examples_cover_at_least_three_files() -> None:
     assert {path.name for path in EXAMPLES} >= {"demo.yaml", "onboarding.yaml", "ci.yaml"}
 
 
+DEFAULT_WORLD = ROOT / "bootstrap" / "emulator" / "worlds" / "default.yaml"
+
+
 def test_demo_matches_the_emulator_default_world() -> None:
     desired = load_manifests([ROOT / "manifests" / "demo.yaml"], as_of=AS_OF).desired
     assert desired is not None
@@ -72,8 +75,14 @@ def test_demo_matches_the_emulator_default_world() -> None:
         "demo-deleting",
         "demo-new",
     ]
+    world = yaml.safe_load(DEFAULT_WORLD.read_text())
+    world_projects = {p["project_id"] for p in world["projects"]}
+    assert set(projects) - world_projects == {"demo-new"}, "only demo-new is created by the demo"
+    accounts = {a["id"]: a["open"] for a in world["billing_accounts"]}
+    closed = projects["demo-closed-billing"].billing_account
+    assert closed is not None and accounts[closed] is False, "it must point at the closed account"
     for project in projects.values():
-        assert project.billing_account == "012345-6789AB-CDEF01"
+        assert project.billing_account in accounts
         assert project.parent == "folders/345678901234"
         assert project.labels == {"team": "ml"}
         assert [(m.alias, m.locations) for m in project.models] == [("gpt-oss-120b", ("global",))]

@@ -39,6 +39,9 @@ class BillingView:
     until: float
 
 
+UNOBSERVED_SETTLE_S = 30.0
+
+
 class Store:
     """All emulator state, reloadable from a world dict in one call."""
 
@@ -185,6 +188,10 @@ class Store:
             "polls": 0,
             "polls_needed": int(timing.operation_polls),
             "done_at": self.clock.elapsed() + float(timing.operation_seconds),
+            # Real operations finish whether or not anyone polls them (a client whose answer
+            # was lost never learns the name); polls only shape what a poller sees.
+            "settles_at": self.clock.elapsed()
+            + max(float(timing.operation_seconds), UNOBSERVED_SETTLE_S),
             "done": False,
             "error": None,
         }
@@ -195,7 +202,11 @@ class Store:
     def try_complete(self, op: dict[str, Any]) -> bool:
         if op["done"]:
             return True
-        if op["polls"] < op["polls_needed"] or self.clock.elapsed() < op["done_at"]:
+        if op["polls_needed"] < 0:
+            return False  # timing.operation_polls < 0: the operation never completes
+        now = self.clock.elapsed()
+        polled_enough = op["polls"] >= op["polls_needed"] and now >= op["done_at"]
+        if not polled_enough and now < op.get("settles_at", float("inf")):
             return False
         op["done"] = True
         project = self.project(op["project"])

@@ -95,8 +95,8 @@ class Billing:
             current = self.get(project_id)
             return current if current.account == ident else None
 
-        def recover() -> ObservedBilling | None:
-            return reread(read_link, clock=self._clock)
+        def recover(attempts: int) -> ObservedBilling | None:
+            return reread(read_link, clock=self._clock, attempts=attempts)
 
         return self._caller.call(
             "cloudbilling.projects.updateBillingInfo",

@@ -87,7 +87,7 @@ class Caller:
         bucket: str,
         context: ErrorContext,
         weight: float = 1.0,
-        recover: Callable[[], T | None] | None = None,
+        recover: Callable[[int], T | None] | None = None,
         deadline_s: float | None = None,
     ) -> T:
         """Run `send(timeout_s)` for "<api>.<method>" with limits and retries; see module doc.

@@ -95,13 +95,15 @@ def _judge_api_error(exc: api_exceptions.GoogleAPICallError, api: str) -> Judgem
         if (exc.reason or "") in _RATE_REASONS:
             return Judgement(Verdict.RETRY, asked, rate_limited=True, limit_per_minute=limit)
         return Judgement(Verdict.FAIL, asked, rate_limited=True, limit_per_minute=limit)
-    if code == 504:
-        # A gateway timeout may come after the backend acted: for a mutation, the answer is lost.
+    if code in (500, 504):
+        # An internal error or a gateway timeout may come after the backend acted: for a
+        # mutation, the answer is lost (re-read harder before re-sending).
         return Judgement(Verdict.LOST, asked)
     if code in _RETRYABLE_STATUS:
         return Judgement(Verdict.RETRY, asked)
     if api == "serviceusage" and code in (400, 409, 412) and _service_usage_transient(exc):
-        return Judgement(Verdict.RETRY, asked)
+        # "Another activation ... in progress" may be our own lost request still running.
+        return Judgement(Verdict.LOST, asked)
     return Judgement(Verdict.FAIL, asked)
 
 

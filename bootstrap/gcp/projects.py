@@ -105,7 +105,7 @@ class Projects:
         )
         context = ErrorContext(api="resourcemanager", project_id=project_id)
 
-        def recover() -> OpState | None:
+        def recover(_attempts: int) -> OpState | None:
             if self.get(project_id).state is ProjectState.NOT_FOUND:
                 return None
             return OpState(name="", done=True, has_response=True)  # no operation: re-read

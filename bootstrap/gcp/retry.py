@@ -27,6 +27,10 @@ from bootstrap.clock import Clock
 T = TypeVar("T")
 
 
+# Reads before re-sending a mutation whose answer was lost (the change may lag, as on Google).
+REREADS_AFTER_LOST = 3
+
+
 class Verdict(StrEnum):
     RETRY = "retry"  # transient: back off and send again
     REFRESH = "refresh"  # 401: refresh the credentials once and send again at once
@@ -105,14 +109,15 @@ class RetryLoop:
         attempt: Callable[[float], T],
         *,
         deadline_s: float,
-        recover: Callable[[], T | None] | None = None,
+        recover: Callable[[int], T | None] | None = None,
         observe: Observer | None = None,
     ) -> T:
         """Call `attempt(remaining_s)` until it returns, a permanent error, or the deadline.
 
-        `recover` marks a mutation: after a LOST answer it re-reads the state and returns the
-        call's result when the change is already in effect, or None to send the request again.
-        Without it a LOST answer is simply retried (reads and idempotent calls). `observe` sees
+        `recover(attempts)` marks a mutation: before any re-send it re-reads the state (up to
+        `attempts` reads; more after a LOST answer) and returns the call's result when the
+        change is already in effect, or None to send the request again. Without it a LOST
+        answer is simply retried (reads). `observe` sees
         every failed attempt with its judgement (after the loop-wide observer).
         """
         start = self._clock.now()
@@ -137,15 +142,16 @@ class RetryLoop:
                     self._refresh()
                     self._count_retry()
                     continue
-                if judgement.verdict is Verdict.LOST and recover is not None:
-                    found = recover()
-                    if found is not None:
-                        self._count_retry()  # the change was made; only its answer was lost
-                        return found
                 delay = self._delay(exc, judgement, retries, start, deadline_s)
                 retries += 1
                 self._clock.sleep(delay)
                 self._count_retry()
+                if recover is not None:
+                    # A mutation is never re-sent blindly: re-read just before re-sending.
+                    # After a lost answer the change may take a moment to show: look harder.
+                    found = recover(REREADS_AFTER_LOST if judgement.verdict is Verdict.LOST else 1)
+                    if found is not None:
+                        return found  # the change was made; only its answer was lost
 
     def _delay(
         self,

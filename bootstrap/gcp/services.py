@@ -106,8 +106,8 @@ class Services:
                 return OpState(name="", done=True, has_response=True)  # no operation: re-read
             return None
 
-        def recover() -> OpState | None:
-            return reread(read_enabled, clock=self._clock)
+        def recover(attempts: int) -> OpState | None:
+            return reread(read_enabled, clock=self._clock, attempts=attempts)
 
         if len(chunk) == 1:
             request: dict[str, object] = {"name": f"{parent}/services/{chunk[0]}"}

@@ -119,7 +119,7 @@ class Vertex:
         reconciler re-reads (probes) before deciding to send it again.
         """
 
-        def answer_lost() -> dict[str, Any]:
+        def answer_lost(_attempts: int) -> dict[str, Any]:
             raise BootstrapError(
                 Failure(
                     cause=Cause.UNAVAILABLE,

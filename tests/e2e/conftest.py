@@ -10,37 +10,16 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from e2e_support import DESTRUCTIVE, Invoke, Run
 
 from bootstrap.cli import cli
 from bootstrap.clock_fast import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
-from bootstrap.emulator.pytest_plugin import emulator, emulator_server  # noqa: F401
-
-MUTATING_DESTRUCTIVE = (":disable", "delete", "undelete")
-
-
-@dataclass
-class Run:
-    exit_code: int
-    stdout: str
-    stderr: str
-    report: dict[str, Any] | None
-
-    def project(self, project_id: str) -> dict[str, Any]:
-        assert self.report is not None, self.stderr
-        return next(p for p in self.report["projects"] if p["project_id"] == project_id)
-
-    def check(self, project_id: str, name: str) -> dict[str, Any]:
-        return next(c for c in self.project(project_id)["checks"] if c["name"] == name)
-
-
-Invoke = Callable[..., Run]
 
 
 @pytest.fixture
@@ -68,9 +47,7 @@ def manifest(tmp_path: Path) -> Callable[[str], str]:
 
 
 @pytest.fixture
-def invoke(
-    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[Invoke]:
+def invoke(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Invoke]:
     monkeypatch.setenv("BOOTSTRAP_EMULATOR_HOST", emulator.host)
     monkeypatch.setenv("BOOTSTRAP_EMULATOR_TOKEN", "emulator-owner")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
@@ -92,10 +69,4 @@ def invoke(
     yield run
     # Whatever a test did, the tool never disabled, unlinked or deleted anything.
     for entry in emulator.journal():
-        assert not any(word in entry["path"] for word in MUTATING_DESTRUCTIVE), entry
-        if entry["method"] == "PUT" and entry["path"].endswith("billingInfo"):
-            assert entry["status"] < 500 or True  # link attempts are checked in the tests
-
-
-def mutations(emulator: Emulator) -> list[dict[str, Any]]:
-    return [entry for entry in emulator.journal() if entry["mutating"]]
+        assert not any(word in entry["path"] for word in DESTRUCTIVE), entry

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from conftest import Invoke, mutations
+from e2e_support import Invoke, mutations
 
 from bootstrap.emulator.inprocess import Emulator
 
@@ -58,15 +58,15 @@ def test_apply_sends_each_change_once(
     assert sorted(links) == sorted(
         ["/v1/projects/demo-no-billing/billingInfo", "/v1/projects/demo-new/billingInfo"]
     )
-    enables = [path for _, path in sent if path.endswith(":batchEnable") or path.endswith(":enable")]
+    enables = [
+        path for _, path in sent if path.endswith(":batchEnable") or path.endswith(":enable")
+    ]
     assert len(enables) == 3  # one batch per project
     models = [path for _, path in sent if path.endswith(":enableModel")]
     assert len(models) == 3
 
 
-def test_demo_world_plan_reports_every_kind_of_outcome(
-    invoke: Invoke, emulator: Emulator
-) -> None:
+def test_demo_world_plan_reports_every_kind_of_outcome(invoke: Invoke, emulator: Emulator) -> None:
     run = invoke("plan", "manifests/demo.yaml")
     assert run.exit_code == 1  # a closed account and a project pending deletion are errors
     status = {p["project_id"]: p["status"] for p in run.report["projects"]}
@@ -83,9 +83,7 @@ def test_demo_world_plan_reports_every_kind_of_outcome(
     assert mutations(emulator) == [], "plan must never write"
 
 
-def test_plan_exit_codes_follow_precedence(
-    invoke: Invoke, manifest: Callable[[str], str]
-) -> None:
+def test_plan_exit_codes_follow_precedence(invoke: Invoke, manifest: Callable[[str], str]) -> None:
     ready = manifest(
         """\
         version: 1

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Invoke, mutations
+from e2e_support import Invoke, mutations
 
 from bootstrap.emulator.inprocess import Emulator
 
@@ -39,7 +39,13 @@ RATE_LIMITED = {
         ],
     }
 }
-UNAVAILABLE = {"error": {"code": 503, "message": "The service is currently unavailable.", "status": "UNAVAILABLE"}}
+UNAVAILABLE = {
+    "error": {
+        "code": 503,
+        "message": "The service is currently unavailable.",
+        "status": "UNAVAILABLE",
+    }
+}
 
 
 def _converged(invoke: Invoke, path: str, emulator: Emulator) -> None:
@@ -50,35 +56,89 @@ def _converged(invoke: Invoke, path: str, emulator: Emulator) -> None:
     assert mutations(emulator) == []
 
 
-def _sent(emulator: Emulator, suffix: str) -> int:
-    return sum(1 for e in mutations(emulator) if e["path"].endswith(suffix))
+# Each mutation, and the read that must come before any re-send of it.
+REREAD_BEFORE_RESEND = {
+    "billingInfo": ("GET", "billingInfo"),
+    ":batchEnable": ("GET", "services:batchGet"),
+    ":enableModel": ("POST", "chat/completions"),
+}
 
 
-def _refused_before(rule: dict[str, Any], suffix: str) -> int:
-    """Requests a `phase: before` rule answered without touching state (they may be re-sent)."""
-    hit = rule["match"]["path"] in suffix or suffix.endswith(rule["match"]["path"])
-    return rule["times"] if hit and rule.get("phase", "before") == "before" else 0
+def _effective(emulator: Emulator, suffix: str, rule: dict[str, Any]) -> int:
+    """Sends that changed state: answered 2xx, or applied by a `phase: after` fault."""
+    applied = 0
+    for entry in mutations(emulator):
+        if not entry["path"].endswith(suffix):
+            continue
+        if 200 <= entry["status"] < 300 or (
+            rule.get("phase") == "after"
+            and rule["match"]["path"] in entry["path"]
+            and entry["status"] == rule.get("status", 0)  # the answer the fault replaced
+        ):
+            applied += 1
+    return applied
+
+
+def _assert_reread_before_every_resend(emulator: Emulator, suffix: str) -> None:
+    method, marker = REREAD_BEFORE_RESEND[suffix]
+    read_since_send = True
+    for entry in emulator.journal():
+        if entry["mutating"] and entry["path"].endswith(suffix):
+            assert read_since_send, f"{suffix} re-sent without re-reading first"
+            read_since_send = False
+        elif entry["method"] == method and marker in entry["path"]:
+            read_since_send = True
 
 
 @pytest.mark.parametrize(
     "rule",
     [
-        {"match": {"method": "GET", "path": "services:batchGet"}, "times": 2, "action": "respond",
-         "status": 429, "body": RATE_LIMITED},
-        {"match": {"method": "PUT", "path": "billingInfo"}, "times": 2, "action": "respond",
-         "status": 503, "body": UNAVAILABLE},
+        {
+            "match": {"method": "GET", "path": "services:batchGet"},
+            "times": 2,
+            "action": "respond",
+            "status": 429,
+            "body": RATE_LIMITED,
+        },
+        {
+            "match": {"method": "PUT", "path": "billingInfo"},
+            "times": 2,
+            "action": "respond",
+            "status": 503,
+            "body": UNAVAILABLE,
+        },
         {"match": {"method": "GET", "path": "billingInfo"}, "times": 1, "action": "reset"},
         {"match": {"method": "POST", "path": "batchEnable"}, "times": 1, "action": "reset"},
-        {"match": {"method": "PUT", "path": "billingInfo"}, "times": 1, "action": "reset",
-         "phase": "after"},
-        {"match": {"method": "POST", "path": "batchEnable"}, "times": 1, "action": "respond",
-         "status": 500, "body": {"error": {"code": 500, "message": "lost", "status": "INTERNAL"}},
-         "phase": "after"},
-        {"match": {"method": "POST", "path": ":enableModel"}, "times": 1, "action": "reset",
-         "phase": "after"},
+        {
+            "match": {"method": "PUT", "path": "billingInfo"},
+            "times": 1,
+            "action": "reset",
+            "phase": "after",
+        },
+        {
+            "match": {"method": "POST", "path": "batchEnable"},
+            "times": 1,
+            "action": "respond",
+            "status": 500,
+            "body": {"error": {"code": 500, "message": "lost", "status": "INTERNAL"}},
+            "phase": "after",
+        },
+        {
+            "match": {"method": "POST", "path": ":enableModel"},
+            "times": 1,
+            "action": "reset",
+            "phase": "after",
+        },
     ],
-    ids=["429-retryinfo", "503-burst", "reset-read", "reset-enable", "link-answer-lost",
-         "enable-answer-lost", "enable-model-answer-lost"],
+    ids=[
+        "429-retryinfo",
+        "503-burst",
+        "reset-read",
+        "reset-enable",
+        "link-answer-lost",
+        "enable-answer-lost",
+        "enable-model-answer-lost",
+    ],
 )
 def test_apply_converges_through_faults(
     invoke: Invoke, manifest: Callable[[str], str], emulator: Emulator, rule: dict[str, Any]
@@ -89,9 +149,10 @@ def test_apply_converges_through_faults(
     assert run.exit_code == 0, run.stdout + run.stderr
     assert emulator.faults()["rules"][0]["remaining"] == 0, "the fault was never hit"
     assert run.report["summary"]["retries"] >= 1
-    # Each change is sent once, plus once more for each request a fault refused untouched.
-    for suffix in ("billingInfo", ":batchEnable", ":enableModel"):
-        assert 1 <= _sent(emulator, suffix) <= 1 + _refused_before(rule, suffix), suffix
+    # Each change takes effect exactly once, and nothing is re-sent without a re-read.
+    for suffix in REREAD_BEFORE_RESEND:
+        assert _effective(emulator, suffix, rule) == 1, suffix
+        _assert_reread_before_every_resend(emulator, suffix)
     _converged(invoke, path, emulator)
 
 
@@ -102,9 +163,7 @@ def test_slow_operations_and_propagation_lags_are_waited_out(
     world: Callable[[Callable[[dict[str, Any]], None]], None],
 ) -> None:
     def slow(w: dict[str, Any]) -> None:
-        w["timing"].update(
-            operation_polls=5, service_propagation_s=90, billing_propagation_s=30
-        )
+        w["timing"].update(operation_polls=5, service_propagation_s=90, billing_propagation_s=30)
 
     world(slow)
     path = manifest(ONE_FRESH)
@@ -116,5 +175,5 @@ def test_slow_operations_and_propagation_lags_are_waited_out(
     assert services["status"] == "changed"
     model = run.check("demo-no-billing", "model:gpt-oss-120b@global")
     assert model["status"] == "changed"
-    assert _sent(emulator, ":enableModel") == 1
+    assert _effective(emulator, ":enableModel", {}) == 1
     _converged(invoke, path, emulator)
