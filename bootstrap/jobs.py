@@ -8,6 +8,7 @@ at the model check explaining why.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,11 +41,12 @@ def run_job(
     clock: Clock,
     on_event: EventSink | None = None,
     warnings: Sequence[str] = (),
+    cancel: threading.Event | None = None,
 ) -> RunReport:
     """Reconcile (observe, plan, and apply when options.apply), then smoke-test what is ready."""
     started_at = dt.datetime.now(dt.UTC)
     started = clock.now()
-    reconciler = Reconciler(cloud, options=options, clock=clock, on_event=on_event)
+    reconciler = Reconciler(cloud, options=options, clock=clock, on_event=on_event, cancel=cancel)
     try:
         results = reconciler.run(projects)
     finally:

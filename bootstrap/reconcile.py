@@ -13,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from bootstrap.cancel import Interrupted
 from bootstrap.clock import Clock
 from bootstrap.cloud import Cloud
 from bootstrap.desired import DesiredModel, DesiredProject
@@ -44,6 +45,9 @@ from bootstrap.plan import (
 )
 
 T = TypeVar("T")
+
+# How long an interrupted run waits for its workers to notice before giving up on them.
+INTERRUPT_GRACE_S = 3.0
 
 EventSink = Callable[[str, str], None]  # (project_id, message)
 
@@ -77,7 +81,6 @@ class ProjectResult:
     observed: Observed | None = None
     gate_waits_s: dict[str, float] = field(default_factory=dict)
     duration_s: float = 0.0
-    pending_operation: str | None = None
 
 
 class _Once:
@@ -112,12 +115,16 @@ class Reconciler:
         options: RunOptions,
         clock: Clock,
         on_event: EventSink | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.cloud = cloud
         self.options = options
         self.clock = clock
         self._emit = on_event or (lambda _project, _message: None)
         self._once = _Once()
+        self.cancel = cancel or threading.Event()
+        # Operations left running by an interrupted apply, for the "rerun to resume" message.
+        self.pending_operations: list[str] = []
         # Reads of one project run concurrently on their own pool so a project worker never
         # waits on a task queued behind other projects' workers.
         self._reads = ThreadPoolExecutor(
@@ -130,11 +137,24 @@ class Reconciler:
     # ------------------------------------------------------------------ run
 
     def run(self, projects: Sequence[DesiredProject]) -> list[ProjectResult]:
-        """Reconcile every project; results come back in the input order."""
+        """Reconcile every project; results come back in the input order.
+
+        Ctrl-C (KeyboardInterrupt in this thread) sets `cancel`; workers stop at their next
+        wait (the clock must be a CancellableClock on this event) and `Interrupted` names the
+        operations still running.
+        """
         workers = max(1, min(len(projects), self.options.concurrency * 2))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="project") as pool:
-            futures = [pool.submit(self.reconcile_project, project) for project in projects]
-            return [future.result() for future in futures]
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="project")
+        futures = [pool.submit(self.reconcile_project, project) for project in projects]
+        try:
+            results = [future.result() for future in futures]
+        except KeyboardInterrupt:
+            self.cancel.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            wait(futures, timeout=INTERRUPT_GRACE_S)
+            raise Interrupted(tuple(self.pending_operations)) from None
+        pool.shutdown(wait=True)
+        return results
 
     def reconcile_project(self, desired: DesiredProject) -> ProjectResult:
         started = self.clock.now()
@@ -293,7 +313,6 @@ class _Apply:
         self.observed = observed
         self.plan = plan
         self.gate_waits: dict[str, float] = {}
-        self.pending_operation: str | None = None
         self._model_sent: dict[str, bool] = {}
 
     def run(self) -> ProjectResult:
@@ -340,10 +359,20 @@ class _Apply:
             changes=tuple(results),
             observed=self.observed,
             gate_waits_s=self.gate_waits,
-            pending_operation=self.pending_operation,
         )
 
     def execute(self, change: Change) -> str:
+        try:
+            return self._execute(change)
+        except KeyboardInterrupt as interrupt:
+            operation = getattr(interrupt, "operation_name", None)
+            if operation:
+                self.owner.pending_operations.append(
+                    f"{operation} ({change.action.value} on {self.desired.project_id})"
+                )
+            raise
+
+    def _execute(self, change: Change) -> str:
         match change.action:
             case Action.CREATE_PROJECT:
                 return self.create_project(change)
@@ -392,11 +421,7 @@ class _Apply:
 
     def enable_services(self, change: Change) -> str:
         project_id = self.desired.project_id
-        try:
-            self.cloud.enable_services(project_id, change.services)
-        except KeyboardInterrupt as interrupt:
-            self.pending_operation = getattr(interrupt, "operation_name", None)
-            raise
+        self.cloud.enable_services(project_id, change.services)
         services = self.gate(
             "services",
             lambda: self.cloud.get_services(project_id, self.desired.services),

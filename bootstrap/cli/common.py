@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -147,7 +147,18 @@ def make_clock() -> Clock:
     return SystemClock()
 
 
-def fail(message: str) -> None:
+CANCEL = threading.Event()  # set on Ctrl-C; every wait of the running command then ends
+
+
+def cancellable_clock() -> Clock:
+    """make_clock(), wrapped so that Ctrl-C in the main thread stops every worker's waits."""
+    from bootstrap.cancel import CancellableClock
+
+    CANCEL.clear()
+    return CancellableClock(make_clock(), CANCEL)
+
+
+def fail(message: str) -> NoReturn:
     """Print an expected error without a traceback and exit 1."""
     click.echo(f"error: {message}", err=True)
     sys.exit(int(ExitCode.ERROR))
@@ -166,12 +177,34 @@ def guarded(function: Callable[P, R]) -> Callable[P, R]:
             click.echo(f"error: {redact(error.failure.sentence())}", err=True)
             sys.exit(int(ExitCode.ERROR))
         except KeyboardInterrupt as interrupt:
-            operation = getattr(interrupt, "operation_name", None)
-            note = f"; operation {operation} is still running, rerun to resume" if operation else ""
-            click.echo(f"Interrupted{note}.", err=True)
-            sys.exit(int(ExitCode.INTERRUPTED))
+            CANCEL.set()
+            _interrupted(interrupt)
 
     return wrapper
+
+
+def _interrupted(interrupt: KeyboardInterrupt) -> NoReturn:
+    """Say what is still running, then exit 130 at once (even if a worker is mid-request)."""
+    operations = list(getattr(interrupt, "operations", ()))
+    single = getattr(interrupt, "operation_name", None)
+    if single:
+        operations.append(single)
+    if operations:
+        click.echo("Interrupted. Still running on Google's side (a rerun picks them up):", err=True)
+        for operation in operations:
+            click.echo(f"  {operation}", err=True)
+    else:
+        click.echo("Interrupted; nothing was left half-done that a rerun cannot finish.", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(
+        t.is_alive() and not t.daemon
+        for t in threading.enumerate()
+        if t is not threading.main_thread()
+    ):
+        # A worker blocked in an HTTP call would hold the exit for its timeout: don't wait.
+        os._exit(int(ExitCode.INTERRUPTED))
+    sys.exit(int(ExitCode.INTERRUPTED))
 
 
 def today(as_of: dt.date | None) -> dt.date:

@@ -169,7 +169,7 @@ def _run(request: JobRequest) -> None:
     from bootstrap.reconcile import RunOptions
 
     date = today(request.as_of)
-    clock = common.make_clock()
+    clock = common.cancellable_clock()
     projects, settings, cloud = _projects(request, date, clock)
     projects = select_shard(projects, request.shard, os.environ)
     options = RunOptions(
@@ -235,7 +235,14 @@ def _job(
     label = "planning" if command.value == "plan" else command.value
     with progress(len(projects), label=label) as on_event:
         return run_job(
-            command, cloud, projects, options=options, smoke=smoke, clock=clock, on_event=on_event
+            command,
+            cloud,
+            projects,
+            options=options,
+            smoke=smoke,
+            clock=clock,
+            on_event=on_event,
+            cancel=common.CANCEL,
         )
 
 

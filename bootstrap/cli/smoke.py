@@ -57,7 +57,7 @@ def smoke(
     date = today(as_of)
     desired = load_desired(manifests, date)
     projects = select_shard(desired.projects, shard, os.environ)
-    clock = common.make_clock()
+    clock = common.cancellable_clock()
     connection = connect(cloud, as_of=date, clock=clock)
     report = run_smoke_job(
         connection,
