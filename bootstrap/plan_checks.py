@@ -295,7 +295,7 @@ def plan_services_step(d: Draft) -> None:
             CheckStatus.ACTION_REQUIRED,
             f"Project {d.pid}: {listed} cannot be enabled until billing is on.",
             cause=Cause.BILLING_REQUIRED_TO_ENABLE,
-            remedy=remedies.link_billing(d.pid, d.desired.billing_account),
+            remedy="turn billing on first (the billing check says how), then rerun apply",
         )
         return
     d.changes.append(
@@ -367,6 +367,12 @@ def _plan_location(d: Draft, model: DesiredModel, location: str) -> bool:
         return False
     if access is ModelAccess.UNKNOWN:
         _unknown(d, name, seen)
+        return False
+    if access is ModelAccess.BLOCKED and not ((d.billing_on and d.services_on) or d.creating):
+        # The billing or services check already says what is wrong and how to fix it.
+        d.check(
+            name, CheckStatus.SKIPPED, f"Not checked: {model.alias} waits for billing and APIs."
+        )
         return False
     if access is ModelAccess.BLOCKED and not (d.fixes_blockers or d.creating):
         failure = seen.failure if seen else None

@@ -1,7 +1,9 @@
-"""The human table: one row per project, then one per change and check, fitting the width given.
+"""The human table: one row per project, then one per check, fitting the width given.
 
 Columns are a status symbol, the project or check name, and what it means (status word, cause,
-smoke metrics, detail, then the remedy on its own line). Besides the status symbols the text
+smoke metrics; for checks that are not fine, the detail and then the remedy on its own line).
+Changes get no rows of their own: each planned change shows as the pending check it fixes
+(with the change's symbol), so the table says every fact once. Besides the status symbols the text
 is ASCII: East Asian "ambiguous" characters such as arrows and middle dots turn double-width in
 some terminals and would break the 80-column promise. rich is imported here, not at package
 import, so commands that only write JSON never load it. All user text goes in as `Text`, never as
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING
 from bootstrap.plan import CheckStatus
 from bootstrap.report import display
 from bootstrap.report.display import Shown
-from bootstrap.report.model import ChangeReport, CheckReport, ProjectReport, RunReport
+from bootstrap.report.model import CheckReport, ProjectReport, RunReport
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -31,6 +33,10 @@ _STYLE: dict[Shown, str] = {
     Shown.SKIPPED: "dim",
     Shown.WARNING: "yellow",
 }
+
+# Checks whose detail is noise (the status says it all) and those that need a remedy shown.
+_QUIET = (CheckStatus.OK, CheckStatus.CHANGED)
+_NEEDS_FIX = (CheckStatus.FAILED, CheckStatus.ACTION_REQUIRED, CheckStatus.WARNING)
 
 # The name column may take this share of the width; the rest goes to causes and remedies,
 # which are the longer texts.
@@ -89,25 +95,8 @@ def _add_project(table: Table, project: ProjectReport) -> None:
         Text(project.project_id, style="bold"),
         Text(shown.value, style=style),
     )
-    for change in project.changes:
-        table.add_row(*_change_cells(change))
     for check in project.checks:
         table.add_row(*_check_cells(check))
-
-
-def _change_cells(change: ChangeReport) -> tuple[Text, Text, Text]:
-    from rich.text import Text
-
-    shown = display.change_shown(change)
-    result = Text(shown.value, style=_STYLE[shown])
-    result.append(f" {change.target}")
-    if change.reason:
-        result.append(f"\n{change.reason}", style="dim")
-    return (
-        Text(display.change_symbol(change), style=_STYLE[shown]),
-        Text(f"  {change.action}"),
-        result,
-    )
 
 
 def _check_cells(check: CheckReport) -> tuple[Text, Text, Text]:
@@ -121,9 +110,9 @@ def _check_cells(check: CheckReport) -> tuple[Text, Text, Text]:
     if smoke:
         result.append(f", {smoke}")
     detail = display.first_line(check.detail)
-    if detail and check.status is not CheckStatus.OK:
+    if detail and check.status not in _QUIET:
         result.append(f"\n{detail}", style="dim")
-    if check.remedy and check.status is not CheckStatus.OK:
+    if check.remedy and check.status in _NEEDS_FIX:
         result.append(f"\nfix: {check.remedy}")
     return (
         Text(display.check_symbol(check), style=_STYLE[shown]),
