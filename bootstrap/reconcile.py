@@ -171,7 +171,8 @@ class Reconciler:
             if plan.changes and self.options.preflight:
                 plan = apply_preflight(plan, self.preflight(plan, desired))
             if not self.options.apply or not plan.changes:
-                self._emit(desired.project_id, "planned" if plan.changes else "up to date")
+                planned = f", {len(plan.changes)} change(s) planned" if plan.changes else ""
+                self._emit(desired.project_id, f"checked{planned}")
                 result = ProjectResult(
                     project_id=desired.project_id,
                     plan=plan,

@@ -308,9 +308,9 @@ def progress(total: int, *, label: str) -> Iterator[Callable[[str, str], None]]:
     """Live progress: a bar with an ETA on a TTY, plain log lines on stderr otherwise.
 
     Yields the event sink the reconciler calls with (project_id, message); a message of
-    "done", "planned" or "up to date" finishes a project.
+    a message starting with "done" or "checked" finishes a project.
     """
-    finished = {"done", "planned", "up to date"}
+    finished = ("done", "checked")
     lock = threading.Lock()
     if not sys.stderr.isatty():
 
@@ -344,7 +344,7 @@ def progress(total: int, *, label: str) -> Iterator[Callable[[str, str], None]]:
 
     def update(project_id: str, message: str) -> None:
         with lock:
-            advance = 1 if message in finished else 0
+            advance = 1 if message.startswith(finished) else 0
             bar.update(task, advance=advance, last=f"{project_id}: {message}"[:40])
 
     with bar:
