@@ -219,7 +219,7 @@ def load_desired(paths: Sequence[str], as_of: dt.date) -> Desired:
 
     result = load_manifests(paths, as_of=as_of)
     for diagnostic in result.diagnostics:
-        click.echo(str(diagnostic), err=True)
+        click.echo(diagnostic.render(), err=True)
     if result.desired is None:
         fail("the manifests above have errors; nothing was read or changed in the cloud")
     assert result.desired is not None
