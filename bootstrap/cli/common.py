@@ -242,7 +242,16 @@ def select_shard(
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--shard") from None
     elif "CLOUD_RUN_TASK_COUNT" in env:
-        index, count = int(env.get("CLOUD_RUN_TASK_INDEX", "0")), int(env["CLOUD_RUN_TASK_COUNT"])
+        # A bad value must stop the run: an index past the count would select no project and
+        # report the shard compliant.
+        task_index, task_count = env.get("CLOUD_RUN_TASK_INDEX", "0"), env["CLOUD_RUN_TASK_COUNT"]
+        try:
+            index, count = parse_shard(f"{int(task_index) + 1}/{int(task_count)}")
+        except ValueError:
+            raise click.UsageError(
+                f"CLOUD_RUN_TASK_INDEX={task_index!r} and CLOUD_RUN_TASK_COUNT={task_count!r} "
+                "must be integers with 0 <= index < count (or pass --shard K/N)"
+            ) from None
     else:
         return list(projects)
     return [p for p in projects if in_shard(p.project_id, index=index, count=count)]
