@@ -139,11 +139,15 @@ def test_activation_in_progress_is_waited_out(cloud: GcpCloud, emulator: Emulato
         400, "FAILED_PRECONDITION", "Another activation or deactivation is in progress."
     )
     emulator.add_faults(
-        {"rules": [rule("POST", "services:batchEnable", times=2, status=400, body=body)]}
+        {
+            "rules": [
+                rule("POST", "aiplatform.googleapis.com:enable", times=2, status=400, body=body)
+            ]
+        }
     )
     outcome = cloud.enable_services("demo-api-disabled", SERVICES)
-    assert len(outcome.names) == 1
-    assert len(calls(emulator, "POST", "services:batchEnable")) == 3
+    assert len(outcome.names) == 2
+    assert len(calls(emulator, "POST", "aiplatform.googleapis.com:enable")) == 3
 
 
 def test_401_refreshes_the_credentials_once(cloud: GcpCloud, emulator: Emulator) -> None:
