@@ -129,16 +129,28 @@ def test_link_billing_refuses_an_empty_account(cloud: GcpCloud, emulator: Emulat
     assert emulator.journal() == []
 
 
-def test_enable_services_waits_for_the_batch_operation(
+def test_enable_services_waits_for_each_operation(
     cloud: GcpCloud, emulator: Emulator, clock: VirtualClock
 ) -> None:
     outcome = cloud.enable_services("demo-api-disabled", SERVICES)
-    assert len(outcome.names) == 1 and outcome.names[0].startswith("operations/")
-    assert outcome.polls >= 1 and clock.slept[0] == 2
+    assert len(outcome.names) == 2 and all(n.startswith("operations/") for n in outcome.names)
+    assert outcome.polls >= 2 and clock.slept[0] == 2
     assert cloud.get_services("demo-api-disabled", SERVICES) == dict.fromkeys(
         SERVICES, ServiceState.ENABLED
     )
+    # Two APIs cost 2 writes as two enables, 5 as one batch: the cheaper is chosen.
+    assert mutations(emulator) == [
+        ("POST", f"/v1/projects/demo-api-disabled/services/{service}:enable")
+        for service in SERVICES
+    ]
+
+
+def test_five_or_more_services_go_in_one_batch(cloud: GcpCloud, emulator: Emulator) -> None:
+    many = [*SERVICES, "storage.googleapis.com", "logging.googleapis.com", "iam.googleapis.com"]
+    outcome = cloud.enable_services("demo-api-disabled", many)
+    assert len(outcome.names) == 1
     assert mutations(emulator) == [("POST", "/v1/projects/demo-api-disabled/services:batchEnable")]
+    assert set(cloud.get_services("demo-api-disabled", many).values()) == {ServiceState.ENABLED}
 
 
 def test_enabling_an_enabled_service_is_not_polled(cloud: GcpCloud) -> None:

@@ -91,3 +91,15 @@ def test_429_with_a_delay_pauses_the_bucket() -> None:
     limiter = RateLimiter(clock, {"cloudbilling.read": 4.0})
     limiter.slow_down("cloudbilling.read", limit_per_minute=None, retry_after_s=7)
     assert limiter.acquire("cloudbilling.read") == pytest.approx(7.25)
+
+
+def test_enable_requests_pick_the_cheaper_quota() -> None:
+    from bootstrap.gcp.services import enable_requests
+
+    names = [f"s{i}.googleapis.com" for i in range(22)]
+    assert enable_requests(names[:1]) == [names[:1]]
+    assert enable_requests(names[:4]) == [[n] for n in names[:4]]  # 4 writes < a batch's 5
+    assert enable_requests(names[:5]) == [names[:5]]
+    # 22 = a batch of 20 (5 writes) + 2 single enables (2 writes), never a 22-id batch.
+    assert enable_requests(names) == [names[:20], [names[20]], [names[21]]]
+    assert enable_requests([names[0], names[0]]) == [[names[0]]]
