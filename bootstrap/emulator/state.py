@@ -174,12 +174,9 @@ class Store:
         self, *, kind: str, project: Project, payload: dict[str, Any]
     ) -> dict[str, Any]:
         timing = self.world.timing
-        if kind.startswith("crm"):
-            name = f"operations/cp.{self.random.randrange(10**18, 10**19)}"
-        else:
-            name = (
-                f"operations/acat.p2-{project.number}-{uuid.UUID(int=self.random.getrandbits(128))}"
-            )
+        name = self._operation_name(kind, project)
+        while name in self.operations:  # PUT world reseeds the generator; names stay unique
+            name = self._operation_name(kind, project)
         op: dict[str, Any] = {
             "name": name,
             "kind": kind,
@@ -198,6 +195,11 @@ class Store:
         self.operations[name] = op
         self.try_complete(op)
         return op
+
+    def _operation_name(self, kind: str, project: Project) -> str:
+        if kind.startswith("crm"):
+            return f"operations/cp.{self.random.randrange(10**18, 10**19)}"
+        return f"operations/acat.p2-{project.number}-{uuid.UUID(int=self.random.getrandbits(128))}"
 
     def try_complete(self, op: dict[str, Any]) -> bool:
         if op["done"]:
