@@ -46,6 +46,9 @@ from bootstrap.plan import (
 
 T = TypeVar("T")
 
+# How long an enable may still be refused for missing billing after this run linked it.
+BILLING_PROPAGATION_S = 300.0
+
 # How long an interrupted run waits for its workers to notice before giving up on them.
 INTERRUPT_GRACE_S = 3.0
 
@@ -315,6 +318,7 @@ class _Apply:
         self.plan = plan
         self.gate_waits: dict[str, float] = {}
         self._model_sent: dict[str, bool] = {}
+        self._linked_billing = False  # this run linked billing (Service Usage may lag behind)
 
     def run(self) -> ProjectResult:
         results: list[ChangeResult] = []
@@ -409,6 +413,7 @@ class _Apply:
         assert change.billing_account, "refusing to send an empty billing account (would unlink)"
         account = change.billing_account
         self.cloud.link_billing(self.desired.project_id, account)
+        self._linked_billing = True
         billing = self.gate(
             "billing",
             lambda: self.cloud.get_billing(self.desired.project_id),
@@ -422,7 +427,10 @@ class _Apply:
 
     def enable_services(self, change: Change) -> str:
         project_id = self.desired.project_id
-        self.cloud.enable_services(project_id, change.services)
+        if self._linked_billing:
+            self._enable_after_link(change.services)
+        else:
+            self.cloud.enable_services(project_id, change.services)
         services = self.gate(
             "services",
             lambda: self.cloud.get_services(project_id, self.desired.services),
@@ -433,6 +441,42 @@ class _Apply:
         self.observed = replace(self.observed, services=services)
         self.reprobe_blocked_models()
         return "applied"
+
+    def _enable_after_link(self, services: tuple[str, ...]) -> None:
+        """Enable right after this run linked billing: Service Usage may not see the link yet
+        and answer UREQ_PROJECT_BILLING_NOT_FOUND, which is waited out (policy §1.8.4, up to
+        5 minutes), re-reading the services before each re-send."""
+        project_id = self.desired.project_id
+        refused: list[BootstrapError] = []
+
+        def attempt() -> bool:
+            pending = services
+            if refused:
+                states = self.cloud.get_services(project_id, services)
+                pending = tuple(s for s in services if states.get(s) is not ServiceState.ENABLED)
+                if not pending:
+                    return True
+            try:
+                self.cloud.enable_services(project_id, pending)
+            except BootstrapError as error:
+                if error.failure.cause is not Cause.BILLING_REQUIRED_TO_ENABLE:
+                    raise
+                refused.append(error)
+                self.cloud.stats.add_retry()
+                return False
+            return True
+
+        enabled = wait_until(
+            attempt,
+            bool,
+            clock=self.owner.clock,
+            deadline_s=BILLING_PROPAGATION_S,
+            cause=Cause.BILLING_REQUIRED_TO_ENABLE,
+            message="",
+            raise_on_timeout=False,
+        )
+        if not enabled:
+            raise refused[-1]
 
     def enable_model(self, change: Change) -> str:
         assert change.publisher_model is not None
@@ -481,7 +525,13 @@ class _Apply:
         """After billing or APIs change, models that were blocked are probed until they say more."""
         if not self.owner.options.probe:
             return
-        blocked = any(m.access is ModelAccess.BLOCKED for m in self.observed.models)
+        # A blocked model this plan enables next is probed by that step (until it answers):
+        # probing it here too only polls the data plane's propagation lag with extra requests.
+        enabling = {c.publisher_model for c in self.plan.changes if c.action is Action.ENABLE_MODEL}
+        blocked = any(
+            m.access is ModelAccess.BLOCKED and m.publisher_model not in enabling
+            for m in self.observed.models
+        )
         if blocked and self.prerequisites_met():
             self.reprobe(None, until_enabled=False)
 
