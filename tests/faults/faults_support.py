@@ -232,6 +232,10 @@ def _applied_by_fault(entry: dict[str, Any], rules: list[dict[str, Any]]) -> boo
     return False
 
 
+def effective_2xx(entry: dict[str, Any]) -> bool:
+    return 200 <= entry["status"] < 300 or entry["status"] == 401
+
+
 def effective(entry: dict[str, Any], rules: list[dict[str, Any]]) -> bool:
     return 200 <= entry["status"] < 300 or _applied_by_fault(entry, rules)
 
@@ -292,7 +296,9 @@ def _apply_violations(
         old = before.get(project, {})
         problems += _already_desired(kind, entry, project, old, after.get(project, {}))
         previous = last_send.get(key)
-        if previous is not None and run.journal[previous]["status"] != 401:
+        # A re-send follows a send that did not visibly succeed (a 2xx before it means this is
+        # the next chunk); a 401 was rejected before anything was done.
+        if previous is not None and not effective_2xx(run.journal[previous]):
             between = run.journal[previous + 1 : index]
             if not any(
                 _reread_for(kind, e) and project_of(e["path"], numbers) in (project, None)
@@ -300,6 +306,7 @@ def _apply_violations(
             ):
                 problems.append(f"{kind} on {project} re-sent without a re-read first")
         last_send[key] = index
+    problems += _noop_enables(run, numbers)
     for (project, kind), count in counts.items():
         allowed = 1
         if kind == "batchEnable":
@@ -312,6 +319,26 @@ def _apply_violations(
         if count > allowed:
             problems.append(f"{kind} on {project} took effect {count} times (at most {allowed})")
     return problems
+
+
+def _noop_enables(run: Run, numbers: dict[str, str]) -> list[str]:
+    """Enables answered 2xx without starting an operation: sent for services already enabled
+    (Service Usage answers those with operations/noop.DONE_OPERATION)."""
+    known = {op["name"] for op in run.before.get("operations", [])}
+    started: Counter[str] = Counter()
+    for op in run.after.get("operations", []):
+        if op["name"] not in known and str(op.get("kind", "")).startswith("su_"):
+            started[numbers.get(str(op["project"]), str(op["project"]))] += 1
+    answered: Counter[str] = Counter()
+    for entry in run.journal:
+        kind = kind_of(entry) or ""
+        if (kind == "batchEnable" or kind.startswith("enable:")) and 200 <= entry["status"] < 300:
+            answered[project_of(entry["path"], numbers) or "-"] += 1
+    return [
+        f"{answered[p] - started[p]} enable(s) sent to {p} for services already enabled"
+        for p in answered
+        if answered[p] > started[p]
+    ]
 
 
 def _already_desired(
@@ -328,12 +355,6 @@ def _already_desired(
         return [f"link sent to {project}, already on {old['billing_account']}"]
     if kind.startswith("enable:") and kind.removeprefix("enable:") in old.get("services", []):
         return [f"{kind} sent to {project}, already enabled"]
-    if (
-        kind == "batchEnable"
-        and 200 <= entry["status"] < 300
-        and set(new.get("services", [])) == set(old.get("services", []))
-    ):
-        return [f"batchEnable sent to {project}, which enabled nothing new"]
     if kind.startswith("enableModel:"):
         model = "publishers/" + kind.removeprefix("enableModel:")
         if model in old.get("models", []):
