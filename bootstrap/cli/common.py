@@ -10,8 +10,7 @@ import datetime as dt
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
@@ -310,58 +309,6 @@ def emit_report(report: RunReport, fmt: str, outputs: Sequence[str]) -> None:
     except (OSError, ValueError) as error:
         fail(f"could not write the report: {error}")
     append_step_summary(report, os.environ)
-
-
-@contextmanager
-def progress(total: int, *, label: str) -> Iterator[Callable[[str, str], None]]:
-    """Live progress: a bar with an ETA on a TTY, plain log lines on stderr otherwise.
-
-    Yields the event sink the reconciler calls with (project_id, message); a message of
-    a message starting with "done" or "checked" finishes a project.
-    """
-    finished = ("done", "checked")
-    lock = threading.Lock()
-    if not sys.stderr.isatty():
-
-        def log(project_id: str, message: str) -> None:
-            if message != "observing":
-                with lock:
-                    click.echo(f"{label}: {project_id}: {message}", err=True)
-
-        yield log
-        return
-
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[last]}"),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    task = bar.add_task(label, total=total, last="")
-
-    def update(project_id: str, message: str) -> None:
-        with lock:
-            advance = 1 if message.startswith(finished) else 0
-            bar.update(task, advance=advance, last=f"{project_id}: {message}"[:40])
-
-    with bar:
-        yield update
-
-
-def echo_err(message: str) -> None:
-    click.echo(message, err=True)
 
 
 def confirm_apply(yes: bool, change_count: int) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from bootstrap.cli.common import CloudOptions, emit_report, guarded, load_desired, progress
+from bootstrap.cli.common import CloudOptions, emit_report, guarded, load_desired
+from bootstrap.cli.progress import progress
 
 DEFAULT_MANIFEST = "manifests/demo.yaml"
 

@@ -25,12 +25,12 @@ from bootstrap.cli.common import (
     emit_report,
     guarded,
     load_desired,
-    progress,
     report_options,
     select_shard,
     shard_option,
     today,
 )
+from bootstrap.cli.progress import progress
 
 if TYPE_CHECKING:
     from bootstrap.clock import Clock
@@ -183,11 +183,14 @@ def _run(request: JobRequest) -> None:
         settings=settings,
         checks=frozenset(request.checks),
     )
-    if request.apply:
+    if request.apply and not (request.yes and request.fmt != "table"):
+        # The preview is shown (table) or asked about; with --yes and another format nobody
+        # would see it, and observing every project twice doubles the reads of a large apply.
         preview = _job(Command.PLAN, cloud, projects, options, clock, replace(smoke, enabled=False))
         if request.fmt == "table":
             emit_report(preview, "table", ())
         confirm_apply(request.yes, sum(len(p.changes) for p in preview.projects))
+    if request.apply:
         options = replace(options, apply=True)
     report = _job(Command(request.command), cloud, projects, options, clock, smoke)
     emit_report(report, request.fmt, request.outputs)
