@@ -45,11 +45,9 @@ def env(
     project = next((p for p in desired.projects if p.project_id == project_id), None)
     if project is None:
         fail(f"project {project_id} is not in the manifests; add it or check the id")
-        return
     models = [m for m in project.models if model_ref in (None, m.alias, m.ref)]
     if not models:
         fail(f"{project_id} has no model {model_ref!r} in the manifests")
-        return
     model = models[0]
     chosen = location or model.locations[0]
     if chosen not in model.locations:
@@ -70,7 +68,6 @@ def env(
         target = os.environ.get("GITHUB_ENV")
         if not target:
             fail("--format github needs $GITHUB_ENV (it is set inside GitHub Actions steps)")
-            return
         with open(target, "a", encoding="utf-8") as handle:
             handle.write(lines)
         click.echo(f"Appended {', '.join(values)} to $GITHUB_ENV.", err=True)

@@ -36,6 +36,5 @@ def merge(files: tuple[str, ...], fmt: str, outputs: tuple[str, ...]) -> None:
         merged = merge_reports(reports)
     except ValueError as error:
         fail(str(error))
-        return
     emit_report(merged, fmt, outputs)
     sys.exit(merged.exit_code)
