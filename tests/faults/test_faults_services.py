@@ -8,6 +8,7 @@ from it.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -47,7 +48,9 @@ POLL = r"^/v1/operations/"
 
 
 def times(entries: list[dict[str, Any]]) -> list[float]:
-    return [dt.datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp() for e in entries]
+    return [
+        dt.datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp() for e in entries
+    ]
 
 
 def first_target(run: Any) -> list[int]:
@@ -104,7 +107,7 @@ def test_case_28_operation_polls_follow_the_policy(
     sequence = run.sent(f"{ENABLE[:-1]}|{POLL[1:]}")
     second = next((i for i, e in enumerate(sequence[1:], 1) if "enable" in e["path"].lower()), None)
     moments = times(sequence[:second])
-    gaps = [b - a for a, b in zip(moments, moments[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(moments)]
     assert len(gaps) == 5
     for gap, expected in zip(gaps, [2.0, 3.0, 4.5, 6.75, 10.125], strict=True):
         assert expected <= gap < expected + 0.5, gaps
