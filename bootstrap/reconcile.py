@@ -525,13 +525,7 @@ class _Apply:
         """After billing or APIs change, models that were blocked are probed until they say more."""
         if not self.owner.options.probe:
             return
-        # A blocked model this plan enables next is probed by that step (until it answers):
-        # probing it here too only polls the data plane's propagation lag with extra requests.
-        enabling = {c.publisher_model for c in self.plan.changes if c.action is Action.ENABLE_MODEL}
-        blocked = any(
-            m.access is ModelAccess.BLOCKED and m.publisher_model not in enabling
-            for m in self.observed.models
-        )
+        blocked = any(m.access is ModelAccess.BLOCKED for m in self.observed.models)
         if blocked and self.prerequisites_met():
             self.reprobe(None, until_enabled=False)
 
