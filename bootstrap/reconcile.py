@@ -46,6 +46,9 @@ from bootstrap.plan import (
 
 T = TypeVar("T")
 
+# Projects worked on at once; their requests still go through `concurrency` HTTP slots.
+PROJECT_THREADS = 256
+
 # How long an enable may still be refused for missing billing after this run linked it.
 BILLING_PROPAGATION_S = 300.0
 
@@ -146,7 +149,10 @@ class Reconciler:
         wait (the clock must be a CancellableClock on this event) and `Interrupted` names the
         operations still running.
         """
-        workers = max(1, min(len(projects), self.options.concurrency * 2))
+        # A project thread spends most of an apply asleep (operation polls, readiness gates)
+        # holding no HTTP slot, so it is the slots, not this pool, that bound the requests in
+        # flight; a pool of 2 x concurrency would serialise the waits of large applies.
+        workers = max(1, min(len(projects), max(self.options.concurrency * 2, PROJECT_THREADS)))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="project")
         futures = [pool.submit(self.reconcile_project, project) for project in projects]
         try:
