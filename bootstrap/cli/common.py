@@ -116,6 +116,7 @@ def cloud_options(function: Callable[..., R]) -> Callable[..., R]:
                 multiple=True,
                 metavar="API.KIND=N/min",
                 help="Client-side limit, e.g. serviceusage.read=600/min (repeatable). "
+                "N/Ws (or N/Wmin) is a quota of N per window W, the burst included. "
                 "Defaults follow Google's documented default quotas.",
             ),
             click.option(
@@ -268,19 +269,23 @@ def connect(options: CloudOptions, *, as_of: dt.date, clock: Clock | None = None
     from bootstrap.clock import SystemClock
     from bootstrap.gcp import connect as gcp_connect
     from bootstrap.gcp import settings_from_env
-    from bootstrap.gcp.ratelimit import parse_rate_limit
+    from bootstrap.gcp.ratelimit import parse_rate_limit_window
 
     rate_limits: dict[str, float] | None = None
+    capacities: dict[str, float] = {}
     if options.no_rate_limit:
         rate_limits = {}
     elif options.rate_limits:
         try:
-            rate_limits = dict(parse_rate_limit(spec) for spec in options.rate_limits)
+            parsed = [parse_rate_limit_window(spec) for spec in options.rate_limits]
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--rate-limit") from None
+        rate_limits = {key: rate for key, rate, _ in parsed}
+        capacities = {key: size for key, _, size in parsed if size is not None}
     settings = settings_from_env(
         concurrency=options.concurrency,
         rate_limits=rate_limits,
+        rate_capacities=capacities or None,
         impersonate_service_account=options.impersonate_service_account,
         quota_project=options.quota_project,
         clock=clock or SystemClock(),

@@ -60,7 +60,7 @@ class GcpCloud:
     def __init__(self, settings: CloudSettings, credentials: auth_credentials.Credentials) -> None:
         self.settings = settings
         self._tokens = CredentialsTokenSource(credentials)
-        limiter = RateLimiter(settings.clock, settings.rate_limits)
+        limiter = RateLimiter(settings.clock, settings.rate_limits, settings.rate_capacities)
         self._caller = Caller(
             clock=settings.clock,
             limiter=limiter,

@@ -22,6 +22,9 @@ Defaults (requests per minute, per caller project; shared/reference/reliability-
 | aiplatform.predict     | 600  | the probe: below gpt-oss-120b's 650 QPM per region         |
 
 `--rate-limit KEY=N/min` (or `/s`) overrides one key; an empty mapping switches limiting off.
+`KEY=N/Ws` or `KEY=N/Wmin` (a window W) is a quota of N per window: the bucket refills at N/W and
+holds N, and a 429 does not lower that rate (the user stated the quota exactly; a server counting
+minutes of another clock, such as a time-scaled emulator, would otherwise slow it tenfold).
 A 429 that names its limit (`ErrorInfo.metadata.quota_limit_value`) lowers that bucket's rate to
 the server's figure, and one with a retry delay empties the bucket for that long.
 """
@@ -53,7 +56,9 @@ DEFAULT_RATE_LIMITS: dict[str, float] = {k: v / 60.0 for k, v in DEFAULT_PER_MIN
 BATCH_ENABLE_WEIGHT = 5.0
 CREATE_PROJECT_WEIGHT = 10.0
 
-_SPEC = re.compile(r"^\s*([a-z]+\.[a-z]+)\s*=\s*([0-9]*\.?[0-9]+)\s*/\s*(s|sec|min|m)\s*$")
+_SPEC = re.compile(
+    r"^\s*([a-z]+\.[a-z]+)\s*=\s*([0-9]*\.?[0-9]+)\s*/\s*([0-9]*\.?[0-9]+)?\s*(s|sec|min|m)\s*$"
+)
 
 
 def parse_rate_limit(spec: str) -> tuple[str, float]:
@@ -61,17 +66,27 @@ def parse_rate_limit(spec: str) -> tuple[str, float]:
 
     Raises ValueError naming the accepted form and keys for anything else.
     """
+    key, per_second, _capacity = parse_rate_limit_window(spec)
+    return key, per_second
+
+
+def parse_rate_limit_window(spec: str) -> tuple[str, float, float | None]:
+    """Like parse_rate_limit, plus the bucket size when the spec names a window:
+    `"serviceusage.read=240/6s"` -> `("serviceusage.read", 40.0, 240.0)`; None without one."""
     match = _SPEC.match(spec)
     if match is None:
         raise ValueError(f"rate limit {spec!r} is not of the form API.KIND=N/min or API.KIND=N/s")
-    key, number, unit = match.group(1), float(match.group(2)), match.group(3)
+    key, number, unit = match.group(1), float(match.group(2)), match.group(4)
+    window = float(match.group(3)) if match.group(3) else None
     if key not in DEFAULT_PER_MINUTE:
         known = ", ".join(sorted(DEFAULT_PER_MINUTE))
         raise ValueError(f"unknown rate limit key {key!r}; known keys: {known}")
     if number <= 0:
         raise ValueError(f"rate limit {spec!r} must be positive (use --no-rate-limit to turn off)")
-    per_second = number / 60.0 if unit in ("min", "m") else number
-    return key, per_second
+    if window is not None and window <= 0:
+        raise ValueError(f"rate limit {spec!r}: the window must be positive")
+    seconds = (60.0 if unit in ("min", "m") else 1.0) * (window or 1.0)
+    return key, number / seconds, (number if window is not None else None)
 
 
 @dataclass(slots=True)
@@ -86,6 +101,7 @@ class TokenBucket:
     capacity: float
     level: float
     updated: float
+    stated: bool = False  # the user gave the exact quota (a window): 429s never lower the rate
 
     def reserve(self, weight: float, now: float) -> float:
         """Take `weight` tokens; return the seconds to wait before using them."""
@@ -102,17 +118,25 @@ class TokenBucket:
 class RateLimiter:
     """Token buckets per key; `acquire` waits on the clock for a token, `slow_down` obeys a 429."""
 
-    def __init__(self, clock: Clock, rates: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        rates: Mapping[str, float] | None = None,
+        capacities: Mapping[str, float] | None = None,
+    ) -> None:
         """`rates` in requests per second per key; None means the documented defaults,
-        an empty mapping means no limits at all. Keys not given keep their default."""
+        an empty mapping means no limits at all. Keys not given keep their default.
+        `capacities`: bucket sizes of keys given with a window (default: one minute's worth)."""
         self._clock = clock
         self._lock = threading.Lock()
         self._buckets: dict[str, TokenBucket] = {}
         if rates is None or rates:
             merged = {**DEFAULT_RATE_LIMITS, **(rates or {})}
             now = clock.now()
+            sizes = capacities or {}
             for key, rate in merged.items():
-                self._buckets[key] = TokenBucket(rate, rate * 60.0, rate * 60.0, now)
+                size = sizes.get(key, rate * 60.0)
+                self._buckets[key] = TokenBucket(rate, size, size, now, stated=key in sizes)
 
     @property
     def enabled(self) -> bool:
@@ -145,7 +169,7 @@ class RateLimiter:
             return
         with self._lock:
             bucket._refill(self._clock.now())
-            if limit_per_minute is not None and limit_per_minute > 0:
+            if limit_per_minute is not None and limit_per_minute > 0 and not bucket.stated:
                 bucket.rate = min(bucket.rate, limit_per_minute / 60.0)
                 bucket.capacity = min(bucket.capacity, limit_per_minute)
             # Whatever the server says, it saw more than it allows: start from empty so the next

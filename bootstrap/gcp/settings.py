@@ -31,6 +31,7 @@ class CloudSettings:
 
     concurrency: int = 16
     rate_limits: dict[str, float] | None = None
+    rate_capacities: dict[str, float] | None = None  # bucket sizes of windowed --rate-limit keys
     impersonate_service_account: str | None = None
     quota_project: str | None = None
     emulator_host: str | None = None

@@ -103,3 +103,23 @@ def test_enable_requests_pick_the_cheaper_quota() -> None:
     # 22 = a batch of 20 (5 writes) + 2 single enables (2 writes), never a 22-id batch.
     assert enable_requests(names) == [names[:20], [names[20]], [names[21]]]
     assert enable_requests([names[0], names[0]]) == [[names[0]]]
+
+
+def test_a_window_sets_the_rate_and_the_bucket_size() -> None:
+    from bootstrap.gcp.ratelimit import parse_rate_limit_window
+
+    assert parse_rate_limit_window("serviceusage.read=240/6s") == ("serviceusage.read", 40.0, 240.0)
+    assert parse_rate_limit_window("serviceusage.write=60/2min") == ("serviceusage.write", 0.5, 60)
+    assert parse_rate_limit_window("serviceusage.read=240/min") == ("serviceusage.read", 4.0, None)
+    assert parse_rate_limit("serviceusage.read=240/6s") == ("serviceusage.read", 40.0)
+    with pytest.raises(ValueError):
+        parse_rate_limit_window("serviceusage.read=240/0s")
+
+
+def test_a_stated_window_holds_its_quota_and_a_429_does_not_lower_it() -> None:
+    clock = VirtualClock()
+    limiter = RateLimiter(clock, {"serviceusage.read": 40.0}, {"serviceusage.read": 240.0})
+    assert sum(limiter.acquire("serviceusage.read") for _ in range(240)) == 0
+    assert limiter.acquire("serviceusage.read") == pytest.approx(1 / 40)
+    limiter.slow_down("serviceusage.read", limit_per_minute=240, retry_after_s=None)
+    assert limiter.rate("serviceusage.read") == 40.0
