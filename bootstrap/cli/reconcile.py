@@ -176,6 +176,8 @@ def _run(request: JobRequest) -> None:
         as_of=date,
         allow_relink=request.allow_relink,
         probe=not request.no_probe,
+        # An audit reports findings; whether the auditor could fix them is not one of them.
+        preflight=request.command != "audit",
         concurrency=request.cloud.concurrency,
     )
     smoke = SmokeOptions(

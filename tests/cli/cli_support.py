@@ -7,7 +7,7 @@ they do for users; click's runner only captures the streams.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,3 +136,6 @@ def kind_of(project_id: str) -> str:
 
 def index_of(project_id: str) -> int:
     return int(project_id.rsplit("-", 1)[1])
+
+
+Cli = Callable[..., CliResult]

@@ -11,12 +11,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import CliResult, run_cli
+from cli_support import Cli, CliResult, run_cli
 
 from bootstrap.clock_fast import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
-
-Cli = Callable[..., CliResult]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from cli_support import (
     FOLDER,
     KINDS,
     OTHER_FOLDER,
+    Cli,
     kind_of,
     labels_for,
     mutating,
@@ -21,7 +22,6 @@ from cli_support import (
     run_cli,
     scale_world,
 )
-from conftest import Cli
 
 from bootstrap.emulator.inprocess import Emulator
 

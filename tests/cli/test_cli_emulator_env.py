@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import OWNER, VIEWER, read_json
-from conftest import Cli
+from cli_support import OWNER, VIEWER, Cli, read_json
 
 from bootstrap.emulator.inprocess import Emulator
 

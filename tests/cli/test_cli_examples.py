@@ -17,8 +17,7 @@ from typing import Any
 import junitparser
 import pytest
 import yaml
-from cli_support import read_json
-from conftest import Cli
+from cli_support import Cli, read_json
 
 from bootstrap.emulator.inprocess import Emulator
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import junitparser
 import pytest
 import xmlschema
-from cli_support import mutating, read_json
-from conftest import Cli
+from cli_support import Cli, mutating, read_json
 
 from bootstrap.emulator.inprocess import Emulator
 

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from cli_support import FOLDER, OPEN_ACCOUNT, read_json
-from conftest import Cli
+from cli_support import FOLDER, OPEN_ACCOUNT, Cli, read_json
 
 from bootstrap.emulator.inprocess import Emulator
 from bootstrap.permissions import COMMANDS, Scope, needs_for, permissions_for

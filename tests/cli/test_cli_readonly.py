@@ -5,8 +5,7 @@ The demo world has something to fix in every project but demo-ready, so any writ
 from __future__ import annotations
 
 import pytest
-from cli_support import mutating
-from conftest import Cli
+from cli_support import Cli, mutating
 
 from bootstrap.emulator.inprocess import Emulator
 
