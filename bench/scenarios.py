@@ -1,0 +1,456 @@
+"""The six scenarios of issue 7. Each returns a result dict: settings, figures, bounds, checks.
+
+Every scenario starts its own emulator process with a generated world, runs the CLI as its own
+process, and then checks the emulator's journal (and state) for the work: a scenario whose work
+was not done raises WorkNotDone instead of reporting a time.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench import harness as h
+from bench.floor import floor_seconds
+
+C = 16
+L_MS = 50.0
+SCALE = 10.0  # time scale of scenarios 2-4: virtual seconds per real second
+FRESH_TIMING = {
+    "operation_polls": 2,
+    "operation_seconds": 0,
+    "service_propagation_s": 5,
+    "billing_propagation_s": 0,
+    "ttft_ms": 40,
+    "token_interval_ms": 5,
+}
+RESULT = dict[str, Any]
+APPLY = ("apply", "--yes", "--no-smoke")
+
+
+def check(result: RESULT, name: str, value: float, limit: float, *, at_most: bool = True) -> None:
+    """Record `value` against `limit` (a target), with the ratio and whether it is met."""
+    ok = value <= limit if at_most else value >= limit
+    result["targets"].append(
+        {
+            "name": name,
+            "value": round(value, 4),
+            "target": f"{'<=' if at_most else '>='} {round(limit, 4)}",
+            "met": ok,
+        }
+    )
+
+
+def new_result(name: str, **settings: Any) -> RESULT:
+    return {"scenario": name, "settings": settings, "figures": {}, "targets": []}
+
+
+def _tool_run(run: h.CliRun, what: str, *, codes: Sequence[int] = (0,)) -> None:
+    if run.exit_code not in codes:
+        raise h.WorkNotDone(f"{what}: exit {run.exit_code}\n{run.stderr}")
+
+
+# ---------------------------------------------------------------- 1. audit
+
+
+def audit_converged(tmp: Path, *, projects: int = 1000) -> RESULT:
+    ids = h.project_ids("conv", projects)
+    manifest = h.write_yaml(tmp, "audit.yaml", h.manifest(ids))
+    r_min = 4 * projects + 2  # 3 control-plane reads + 1 probe each; account + model once
+    chain_s = 3 * L_MS / 1000  # publisher model, then the probe; the account read
+    bound = max(r_min * L_MS / 1000 / C, chain_s)
+    result = new_result(
+        "1. audit, converged",
+        projects=projects,
+        latency_ms=L_MS,
+        concurrency=C,
+        rate_limit="off",
+        emulator_quotas="off",
+        smoke="off",
+        r_min=r_min,
+    )
+    with h.emulator(h.world(converged=ids), latency_ms=L_MS) as emu:
+        floor_s, sent, bad = floor_seconds(emu.base, ids, C)
+        if bad:
+            raise h.WorkNotDone(f"floor client: {bad} of {sent} answers were not 200")
+        emu.clear_journal()
+        run = h.run_cli(
+            ["audit", str(manifest), "--no-smoke", "--no-rate-limit", "--concurrency", str(C)],
+            env=emu.env(),
+        )
+        _tool_run(run, "audit")
+        h.assert_read(emu.journal(), ids, "audit")
+    requests = int(run.report["summary"]["requests"])
+    figures = result["figures"]
+    figures.update(
+        wall_s=round(run.wall_s, 3),
+        latency_bound_s=round(bound, 3),
+        floor_s=round(floor_s, 3),
+        floor_requests=sent,
+        requests=requests,
+        requests_per_project=round(requests / projects, 3),
+        r_min_per_project=round(r_min / projects, 3),
+        peak_rss_mb=round(run.maxrss_mb, 1),
+        ok_projects=run.report["summary"]["ok"],
+    )
+    check(result, "wall / latency bound", run.wall_s / bound, 1.5)
+    check(result, "wall / empirical floor", run.wall_s / floor_s, 1.3)
+    check(result, "requests per project / R_min per project", requests / r_min, 1.0)
+    check(result, "peak memory (MB)", run.maxrss_mb, 200)
+    return result
+
+
+# ---------------------------------------------------------------- 2. apply
+
+
+def fresh_bound(projects: int, latency_ms: float, scale: float) -> tuple[int, float, float]:
+    """(R_min, chain seconds, latency bound) for applying `projects` fresh projects.
+
+    Per project: 4 reads, link, batchEnable, 2 operation polls, enableModel, a final probe; plus the
+    account and the model once. The chain: read, link, enable, poll, poll, then the data plane's
+    propagation lag (in real seconds) before the final probe (enableModel fits inside the lag).
+    """
+    r_min = 10 * projects + 2
+    chain = 6 * latency_ms / 1000 + FRESH_TIMING["service_propagation_s"] / scale
+    chain += latency_ms / 1000
+    return r_min, chain, max(r_min * latency_ms / 1000 / C, chain)
+
+
+def apply_fresh(tmp: Path, *, projects: int = 200) -> RESULT:
+    ids = h.project_ids("fresh", projects)
+    manifest = h.write_yaml(tmp, "apply.yaml", h.manifest(ids))
+    r_min, chain, bound = fresh_bound(projects, L_MS, SCALE)
+    result = new_result(
+        "2. apply, fresh",
+        projects=projects,
+        latency_ms=L_MS,
+        concurrency=C,
+        time_scale=SCALE,
+        timing=FRESH_TIMING,
+        rate_limit="off",
+        emulator_quotas="off",
+        smoke="off",
+        r_min=r_min,
+    )
+    with h.emulator(
+        h.world(fresh=ids, timing=FRESH_TIMING), latency_ms=L_MS, time_scale=SCALE
+    ) as e:
+        run = h.run_cli(
+            [*APPLY, "--no-rate-limit", "--concurrency", str(C), str(manifest)],
+            env=e.env(),
+        )
+        _tool_run(run, "apply")
+        journal = e.journal()
+        h.assert_read(journal, ids, "apply")
+        h.assert_changed(journal, ids, "apply")
+        h.assert_converged_state(e, ids, "apply")
+    requests = int(run.report["summary"]["requests"])
+    result["figures"].update(
+        wall_s=round(run.wall_s, 3),
+        latency_bound_s=round(bound, 3),
+        chain_s=round(chain, 3),
+        requests=requests,
+        requests_per_project=round(requests / projects, 3),
+        r_min_per_project=round(r_min / projects, 3),
+        peak_rss_mb=round(run.maxrss_mb, 1),
+    )
+    check(result, "wall / latency bound", run.wall_s / bound, 1.5)
+    return result
+
+
+# ---------------------------------------------------------------- 3. by hand
+
+
+def gcloud_env(emu: h.Emulator, config: Path) -> dict[str, str]:
+    token = config / "token"
+    token.write_text("emulator-owner")
+    root = f"{emu.base}/"
+    env = {
+        **os.environ,
+        "CLOUDSDK_CONFIG": str(config),
+        "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE": str(token),
+        "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
+        "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
+        "CLOUDSDK_CORE_PROJECT": "bench-caller",
+        "BILLING_ACCOUNT": h.ACCOUNT,
+        "VERTEX_ROOT": emu.base,
+    }
+    for api in ("CLOUDRESOURCEMANAGER", "SERVICEUSAGE", "CLOUDBILLING", "AIPLATFORM"):
+        env[f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api}"] = root
+    return env
+
+
+def _fresh_emulator(ids: Sequence[str]) -> Any:
+    world = h.world(fresh=ids, timing=FRESH_TIMING)
+    return h.emulator(world, latency_ms=L_MS, time_scale=SCALE)
+
+
+def time_script(ids: Sequence[str], tmp: Path) -> float:
+    with _fresh_emulator(ids) as emu, tempfile.TemporaryDirectory(dir=tmp) as config:
+        env = gcloud_env(emu, Path(config))
+        started = time.perf_counter()
+        done = subprocess.run(
+            [str(h.ROOT / "bench" / "by_hand.sh"), *ids],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        wall = time.perf_counter() - started
+        if done.returncode:
+            raise h.WorkNotDone(f"by_hand.sh failed ({done.returncode}): {done.stderr[-2000:]}")
+        h.assert_changed(emu.journal(), ids, "by_hand.sh")
+        h.assert_converged_state(emu, ids, "by_hand.sh")
+    return wall
+
+
+def time_tool(ids: Sequence[str], tmp: Path, name: str) -> float:
+    manifest = h.write_yaml(tmp, name, h.manifest(ids))
+    with _fresh_emulator(ids) as emu:
+        run = h.run_cli(
+            ["apply", str(manifest), "--yes", "--no-smoke", "--concurrency", str(C)], env=emu.env()
+        )
+        _tool_run(run, f"apply ({len(ids)} projects)")
+        h.assert_changed(emu.journal(), ids, "apply")
+        h.assert_converged_state(emu, ids, "apply")
+    return run.wall_s
+
+
+def by_hand(tmp: Path, *, projects: int = 20) -> RESULT:
+    result = new_result(
+        "3. against a gcloud script",
+        projects=[projects, 1],
+        latency_ms=L_MS,
+        time_scale=SCALE,
+        timing=FRESH_TIMING,
+        script="bench/by_hand.sh",
+        tool="apply --yes --no-smoke (default rate limits), final probe = the script's chat call",
+    )
+    many = h.project_ids("hand", projects)
+    one = h.project_ids("single", 1)
+    script_many = time_script(many, tmp)
+    tool_many = time_tool(many, tmp, "hand.yaml")
+    script_one = time_script(one, tmp)
+    tool_one = time_tool(one, tmp, "single.yaml")
+    result["figures"].update(
+        script_s=round(script_many, 3),
+        tool_s=round(tool_many, 3),
+        speedup=round(script_many / tool_many, 2),
+        script_1_s=round(script_one, 3),
+        tool_1_s=round(tool_one, 3),
+        speedup_1=round(script_one / tool_one, 2),
+    )
+    check(
+        result,
+        f"T_script({projects}) / T_tool({projects})",
+        script_many / tool_many,
+        20,
+        at_most=False,
+    )
+    return result
+
+
+# ---------------------------------------------------------------- 4. quotas
+
+QUOTA_WORLD = {
+    "enabled": True,
+    "serviceusage_read_per_min": 240,
+    "serviceusage_write_per_min": 60,
+    "batch_enable_cost": 5,
+}
+# The tool's limits, in the emulator's virtual minute (60 / SCALE real seconds): Service Usage as
+# the emulator enforces it, the other keys at their documented defaults.
+TOOL_PER_MINUTE = {
+    "serviceusage.read": 240,
+    "serviceusage.write": 60,
+    "resourcemanager.read": 600,
+    "cloudbilling.read": 240,
+    "cloudbilling.write": 60,
+    "aiplatform.read": 600,
+    "aiplatform.write": 60,
+    "aiplatform.predict": 600,
+}
+
+
+def rate_limit_args() -> list[str]:
+    window = f"{60 / SCALE:g}s"
+    args = []
+    for key, per_min in TOOL_PER_MINUTE.items():
+        args += ["--rate-limit", f"{key}={per_min}/{window}"]
+    return args
+
+
+def quota_bound(units: Mapping[str, float]) -> tuple[float, str]:
+    """max over buckets of (units - burst) / rate, in real seconds; and which bucket."""
+    worst, which = 0.0, ""
+    for key, needed in units.items():
+        per_min = TOOL_PER_MINUTE[key]
+        rate = per_min * SCALE / 60.0
+        seconds = max(0.0, needed - per_min) / rate
+        if seconds > worst or not which:
+            worst, which = seconds, key
+    return worst, which
+
+
+def quota_bound_run(tmp: Path, *, audit_projects: int = 1000, apply_projects: int = 200) -> RESULT:
+    result = new_result(
+        "4. quota-bound",
+        latency_ms=0,
+        time_scale=SCALE,
+        emulator_quotas=QUOTA_WORLD,
+        tool_rate_limits=" ".join(rate_limit_args()),
+        audit_projects=audit_projects,
+        apply_projects=apply_projects,
+        concurrency=C,
+    )
+    figures = result["figures"]
+    ids = h.project_ids("quota", audit_projects)
+    manifest = h.write_yaml(tmp, "quota-audit.yaml", h.manifest(ids))
+    # R_min per bucket: each project's batchGet / probe / get; billing reads share one bucket.
+    audit_units = {
+        "serviceusage.read": audit_projects,
+        "resourcemanager.read": audit_projects,
+        "cloudbilling.read": audit_projects + 1,
+        "aiplatform.predict": audit_projects,
+        "aiplatform.read": 1,
+    }
+    bound, which = quota_bound(audit_units)
+    with h.emulator(h.world(converged=ids, quotas=QUOTA_WORLD), time_scale=SCALE) as emu:
+        run = h.run_cli(
+            ["audit", str(manifest), "--no-smoke", "--concurrency", str(C), *rate_limit_args()],
+            env=emu.env(),
+        )
+        _tool_run(run, "quota audit")
+        journal = emu.journal()
+        h.assert_read(journal, ids, "quota audit")
+    too_many = sum(1 for e in journal if e["status"] == 429)
+    figures.update(
+        audit_wall_s=round(run.wall_s, 3),
+        audit_quota_bound_s=round(bound, 3),
+        audit_binding_quota=which,
+        audit_429=too_many,
+        audit_requests=int(run.report["summary"]["requests"]),
+    )
+    check(result, "audit wall / quota bound", run.wall_s / bound, 1.1)
+    check(result, "audit 429 answers", too_many, 5)
+
+    fresh = h.project_ids("qfresh", apply_projects)
+    manifest = h.write_yaml(tmp, "quota-apply.yaml", h.manifest(fresh))
+    apply_units = {
+        # Cheapest in quota: the two APIs enabled one services.enable each (a batchEnable
+        # weighs 5 writes), each operation done after 2 polls; plus the observe's batchGet.
+        "serviceusage.read": 5 * apply_projects,
+        "serviceusage.write": 2 * apply_projects,
+        "resourcemanager.read": apply_projects,
+        "cloudbilling.read": apply_projects + 1,
+        "cloudbilling.write": apply_projects,
+        "aiplatform.predict": 2 * apply_projects,
+        "aiplatform.write": apply_projects,
+        "aiplatform.read": 1,
+    }
+    bound, which = quota_bound(apply_units)
+    world = h.world(fresh=fresh, timing=FRESH_TIMING, quotas=QUOTA_WORLD)
+    with h.emulator(world, time_scale=SCALE) as emu:
+        run = h.run_cli(
+            [*APPLY, "--concurrency", str(C), *rate_limit_args(), str(manifest)],
+            env=emu.env(),
+        )
+        _tool_run(run, "quota apply")
+        journal = emu.journal()
+        h.assert_changed(journal, fresh, "quota apply")
+        h.assert_converged_state(emu, fresh, "quota apply")
+    figures.update(
+        apply_wall_s=round(run.wall_s, 3),
+        apply_quota_bound_s=round(bound, 3),
+        apply_binding_quota=which,
+        apply_429=sum(1 for e in journal if e["status"] == 429),
+        apply_requests=int(run.report["summary"]["requests"]),
+    )
+    check(result, "apply wall / quota bound", run.wall_s / bound, 1.2)
+    return result
+
+
+# ---------------------------------------------------------------- 5. start-up
+
+
+def _median_wall(argv: Sequence[str], runs: int) -> tuple[float, list[float], int]:
+    h.run_cli(argv)  # warm the page cache and .pyc files
+    walls, code = [], 0
+    for _ in range(runs):
+        run = h.run_cli(argv)
+        walls.append(run.wall_s)
+        code = max(code, run.exit_code)
+    return statistics.median(walls), walls, code
+
+
+def startup(tmp: Path, *, runs: int = 7) -> RESULT:
+    ids = h.project_ids("size", 1000)
+    manifest = h.write_yaml(tmp, "validate.yaml", h.manifest(ids))
+    result = new_result("5. start-up and size", runs=runs, manifest_projects=len(ids))
+    help_s, help_walls, code = _median_wall(["--help"], runs)
+    if code:
+        raise h.WorkNotDone("bootstrap --help failed")
+    validate_s, validate_walls, code = _median_wall(["validate", str(manifest)], runs)
+    if code:
+        raise h.WorkNotDone("bootstrap validate of the 1,000-project manifest failed")
+    result["figures"].update(
+        help_median_s=round(help_s, 3),
+        help_runs_s=[round(w, 3) for w in help_walls],
+        validate_median_s=round(validate_s, 3),
+        validate_runs_s=[round(w, 3) for w in validate_walls],
+    )
+    check(result, "--help median (s)", help_s, 0.3)
+    check(result, "validate 1,000 projects median (s)", validate_s, 1.0)
+    return result
+
+
+# ---------------------------------------------------------------- 6. smoke
+
+
+def smoke_throughput(tmp: Path, *, streams: int = 100) -> RESULT:
+    timing = {"ttft_ms": 40, "token_interval_ms": 20}
+    ids = h.project_ids("smoke", streams)
+    manifest = h.write_yaml(tmp, "smoke.yaml", h.manifest(ids, smoke=True))
+    result = new_result(
+        "6. smoke throughput", streams=streams, timing=timing, latency_ms=0, concurrency=streams
+    )
+    with h.emulator(h.world(converged=ids, timing=timing)) as emu:
+        run = h.run_cli(["smoke", str(manifest), "--concurrency", str(streams)], env=emu.env())
+        _tool_run(run, "smoke")
+        chats = {
+            h.project_of(e["path"])
+            for e in emu.journal()
+            if e["path"].endswith("/chat/completions") and e["status"] == 200
+        }
+        if not set(ids) <= chats:
+            raise h.WorkNotDone(f"smoke: {len(set(ids) - chats)} projects had no chat answered")
+    overheads, tokens = [], []
+    for project in run.report["projects"]:
+        for item in project["checks"]:
+            metrics = item.get("metrics") or {}
+            if not item["name"].startswith("smoke:") or "output_tokens" not in metrics:
+                continue
+            n = int(metrics["output_tokens"])
+            stream_ms = float(metrics["total_ms"])
+            ideal = timing["ttft_ms"] + n * timing["token_interval_ms"]
+            overheads.append((stream_ms - ideal) / n)
+            tokens.append(n)
+    if len(overheads) != streams:
+        raise h.WorkNotDone(f"smoke: {len(overheads)} of {streams} streams reported metrics")
+    overheads.sort()
+    p50 = statistics.median(overheads)
+    p95 = overheads[max(0, round(0.95 * len(overheads)) - 1)]
+    result["figures"].update(
+        wall_s=round(run.wall_s, 3),
+        tokens_per_stream=statistics.median(tokens),
+        overhead_ms_per_token_p50=round(p50, 3),
+        overhead_ms_per_token_p95=round(p95, 3),
+    )
+    check(result, "client overhead per token p95 (ms)", p95, 1.0)
+    return result
