@@ -506,7 +506,10 @@ class _Apply:
         "maybe": both make the gate try again, and every retry re-reads (probes) before it
         sends enableModel again.
         """
-        if self._model_sent.get(publisher_model):
+        mine = [m for m in self.observed.models if m.publisher_model == publisher_model]
+        blocked = any(m.access is ModelAccess.BLOCKED for m in mine)
+        if self._model_sent.get(publisher_model) or (blocked and self.owner.options.probe):
+            # A blocked probe could not tell whether the model was already enabled.
             self.reprobe(publisher_model, until_enabled=False)
             mine = [m for m in self.observed.models if m.publisher_model == publisher_model]
             if mine and all(m.access is ModelAccess.ENABLED for m in mine):
