@@ -14,35 +14,22 @@ applied manifest converges: with faults cleared and operations allowed to finish
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from faults_support import Run, violations
+from faults_support import Harness, WorldEdit
 
-from bootstrap.cli import cli as bootstrap_cli
 from bootstrap.clock_fast import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
-
-DEFAULT_TIMING = {
-    "operation_polls": 1,
-    "operation_seconds": 0,
-    "service_propagation_s": 2,
-    "billing_propagation_s": 1,
-}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "diverges(reason): the test's end state is not meant to converge"
     )
-
-
-WorldEdit = Callable[[Callable[[dict[str, Any]], None]], None]
 
 
 @pytest.fixture
@@ -67,70 +54,6 @@ def manifest(tmp_path: Path) -> Callable[[str], str]:
         return str(path)
 
     return write
-
-
-class Harness:
-    """Runs the CLI in process and keeps every run with its slice of the journal."""
-
-    def __init__(self, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
-        self.emulator = emulator
-        self.monkeypatch = monkeypatch
-        self.tmp = tmp
-        self.runs: list[Run] = []
-        self._counter = iter(range(10_000))
-
-    def __call__(self, *args: str, token: str | None = None, report: bool = True) -> Run:
-        if token is not None:
-            self.monkeypatch.setenv("BOOTSTRAP_EMULATOR_TOKEN", token)
-        path = self.tmp / f"report-{next(self._counter)}.json"
-        extra = ["--output", str(path)] if report else []
-        start = len(self.emulator.journal())
-        before = self.emulator.get_world()
-        result = CliRunner().invoke(bootstrap_cli, [*args, *extra], catch_exceptions=False)
-        journal = self.emulator.journal()[start:]
-        data = json.loads(path.read_text()) if report and path.exists() else None
-        run = Run(
-            command=args[0],
-            args=tuple(args),
-            exit_code=result.exit_code,
-            stdout=result.stdout,
-            stderr=result.stderr,
-            report=data,
-            journal=journal,
-            before=before,
-            after=self.emulator.get_world(),
-            rules=self.emulator.faults()["rules"],
-        )
-        self.runs.append(run)
-        return run
-
-    def check_invariants(self) -> None:
-        problems = [
-            f"{r.command} #{i}: {p}" for i, r in enumerate(self.runs) for p in violations(r)
-        ]
-        assert not problems, "\n".join(problems)
-
-    def converge(self) -> None:
-        """Faults gone, operations allowed to finish: plan is 0 after at most one more apply."""
-        applied = [r for r in self.runs if r.command == "apply"]
-        if not applied:
-            return
-        manifests = [a for a in applied[-1].args if a.endswith(".yaml")]
-        self.emulator.clear_faults()
-        current = self.emulator.get_world()
-        current["timing"].update(DEFAULT_TIMING)
-        for op in current.get("operations", []):
-            op["polls_needed"] = 0
-        self.emulator.put_world(current)
-        self.emulator.advance(31)  # past the unobserved-settle time of any pending operation
-        owner = "emulator-owner"
-        first = self("plan", *manifests, token=owner)
-        if first.exit_code != 0:
-            again = self("apply", *manifests, "--yes", "--no-smoke", token=owner)
-            assert again.exit_code == 0, again.output
-            final = self("plan", *manifests, token=owner)
-            assert final.exit_code == 0, final.output
-        self.check_invariants()
 
 
 @pytest.fixture

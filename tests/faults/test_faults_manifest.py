@@ -11,8 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Harness
-from faults_support import ACCOUNT
+from faults_support import ACCOUNT, Harness
 
 from bootstrap.loader import load_manifests
 

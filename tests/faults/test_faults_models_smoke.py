@@ -12,8 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Harness, WorldEdit
-from faults_support import ACCOUNT, UNAVAILABLE, envelope, respond, rule
+from faults_support import ACCOUNT, UNAVAILABLE, Harness, WorldEdit, envelope, respond, rule
 
 from bootstrap.emulator.inprocess import Emulator
 

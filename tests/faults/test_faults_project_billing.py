@@ -11,12 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Harness, WorldEdit
 from faults_support import (
     ACCOUNT,
     BILLING_QUOTA,
     CLOSED_ACCOUNT,
     UNAVAILABLE,
+    Harness,
+    WorldEdit,
     envelope,
     error_info,
     rate_limited,

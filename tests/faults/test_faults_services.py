@@ -14,14 +14,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Harness, WorldEdit
 from faults_support import (
     ACCOUNT,
     AIPLATFORM,
     BILLING_NOT_FOUND,
+    MODEL,
     PRECONDITION,
     PROCUREMENT,
     UNAVAILABLE,
+    Harness,
+    WorldEdit,
     envelope,
     error_info,
     respond,
@@ -368,3 +370,20 @@ def test_case_42_reset_or_truncated_body_is_retried_and_mutations_reread_first(
     # The invariants check the rest: a re-read before every re-send, and after a lost answer
     # no second effective enable (a re-send may only meet "Another activation ... in progress").
     assert_each_enabled_once(run)
+
+
+def test_case_26_model_already_enabled_behind_disabled_apis_gets_no_enable_model(
+    cli: Harness, manifest: Manifest, world: WorldEdit
+) -> None:
+    """While the APIs are off the probe cannot tell whether the model is enabled (BLOCKED):
+    once they are on, the model is probed before any enableModel is sent."""
+
+    def model_on(w: dict[str, Any]) -> None:
+        for project in w["projects"]:
+            if project["project_id"] == "demo-api-disabled":
+                project["models"] = [MODEL]
+
+    world(model_on)
+    run = cli("apply", manifest(APIS), "--yes", "--no-smoke")
+    assert run.exit_code == 0, run.output
+    assert run.sent(r":enableModel$") == []
