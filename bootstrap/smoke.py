@@ -137,12 +137,19 @@ class StreamTally:
         usage = chunk.get("usage")
         if isinstance(usage, dict):
             self.usage = usage
-        for choice in chunk.get("choices") or ():
-            self._take_choice(choice)
+        try:
+            for choice in chunk.get("choices") or ():
+                self._take_choice(choice)
+        except (AttributeError, TypeError, ValueError):
+            # A chunk of the wrong shape is the server's protocol error, judged like an error
+            # event, not a crash of the smoke test.
+            self.error = f"malformed chunk: {data[:60]!r}"
 
     def _take_choice(self, choice: dict[str, Any]) -> None:
         delta = choice.get("delta") or {}
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if not isinstance(reasoning or "", str) or not isinstance(delta.get("content") or "", str):
+            raise TypeError("delta text is not a string")
         if reasoning:
             self._token()
             self.reasoning_chars += len(reasoning)
@@ -159,7 +166,7 @@ class StreamTally:
                 self._take_tool_call(call)
         reason = choice.get("finish_reason")
         if reason:
-            self.finish_reason = reason
+            self.finish_reason = str(reason)
 
     def _token(self) -> None:
         self.deltas += 1
