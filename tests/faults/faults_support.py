@@ -19,7 +19,6 @@ world as it was just before and just after each run:
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -300,8 +299,9 @@ def _apply_violations(
             continue
         project = project_of(entry["path"], numbers) or "-"
         key = (project, kind)
-        if effective(entry, run.rules):
-            counts[key] += 1
+        enabling = kind == "batchEnable" or kind.startswith("enable:")
+        if not enabling and effective(entry, run.rules):
+            counts[key] += 1  # enables are counted by the operations they started, below
         old = before.get(project, {})
         problems += _already_desired(kind, entry, project, old, after.get(project, {}))
         previous = last_send.get(key)
@@ -316,13 +316,14 @@ def _apply_violations(
                 problems.append(f"{kind} on {project} re-sent without a re-read first")
         last_send[key] = index
     problems += _noop_enables(run, numbers)
+    known = {op["name"] for op in run.before.get("operations", [])}
+    for op in run.after.get("operations", []):
+        if op["name"] not in known and str(op.get("kind", "")).startswith("su_"):
+            project = numbers.get(str(op["project"]), str(op["project"]))
+            for service in op.get("payload", {}).get("services", []):
+                counts[(project, f"enable:{service}")] += 1
     for (project, kind), count in counts.items():
         allowed = 1
-        if kind == "batchEnable":
-            grown = set(after.get(project, {}).get("services", [])) - set(
-                before.get(project, {}).get("services", [])
-            )
-            allowed = max(1, math.ceil(len(grown) / 20))
         if kind == "create":
             allowed = max(1, len(set(after) - set(before)))
         if count > allowed:
