@@ -15,7 +15,7 @@ is tested with a fake poll function.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from bootstrap.clock import Clock
@@ -78,21 +78,41 @@ def wait_operation(
     `poll(name)` reads the operation once (the caller wraps it in the retry loop, so a 503 on a
     poll is retried there and does not count against the polling schedule).
     """
+    return wait_operations([first], poll, clock=clock, deadline_s=deadline_s, what=what)[0]
+
+
+def wait_operations(
+    firsts: Sequence[OpState],
+    poll: Callable[[str], OpState],
+    *,
+    clock: Clock,
+    deadline_s: float = OPERATION_DEADLINE_S,
+    what: str = "operation",
+) -> list[Waited]:
+    """Poll several operations on one shared schedule (each round polls those not done yet),
+    so started-together operations finish together instead of one schedule after another."""
     start = clock.now()
-    state, polls = first, 0
+    states, polls = list(firsts), [0] * len(firsts)
     delays = poll_delays()
+    pending = [i for i, state in enumerate(states) if not state.done]
     try:
-        while not state.done:
+        while pending:
             remaining = deadline_s - (clock.now() - start)
             if remaining <= 0:
-                raise BootstrapError(_timeout_failure(state.name, deadline_s, what))
+                raise BootstrapError(_timeout_failure(states[pending[0]].name, deadline_s, what))
             clock.sleep(min(next(delays), remaining))
-            state = poll(state.name)
-            polls += 1
+            for index in pending:
+                states[index] = poll(states[index].name)
+                polls[index] += 1
+            pending = [i for i in pending if not states[i].done]
     except KeyboardInterrupt as exc:
-        raise OperationInterrupted(state.name) from exc
-    check_done(state, what=what)
-    return Waited(state=state, polls=polls, duration_s=clock.now() - start)
+        raise OperationInterrupted(states[pending[0]].name if pending else "") from exc
+    for state in states:
+        check_done(state, what=what)
+    elapsed = clock.now() - start
+    return [
+        Waited(state=s, polls=n, duration_s=elapsed) for s, n in zip(states, polls, strict=True)
+    ]
 
 
 def check_done(state: OpState, *, what: str) -> None:

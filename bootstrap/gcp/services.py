@@ -2,9 +2,9 @@
 
 Reads use one `services.batchGet` per 30 names (its limit). Enabling picks whichever costs less
 write quota: a `services.batchEnable` (at most 20 ids, its limit) costs 5 writes, so fewer than 5
-services are enabled one `services.enable` each, and 5 or more in batches. Requests run one
-after the other, because parallel activations on one project answer "Another activation or
-deactivation is in progress" (which the retry loop waits out anyway).
+services are enabled one `services.enable` each, and 5 or more in batches. The requests are
+sent one after the other and their operations then polled together on one schedule; an
+"Another activation or deactivation is in progress" answer is re-read and retried.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bootstrap.clock import Clock
 from bootstrap.cloud import OperationOutcome
 from bootstrap.gcp.calls import Caller, reread
 from bootstrap.gcp.errors import ErrorContext
-from bootstrap.gcp.operations import OpState, wait_operation
+from bootstrap.gcp.operations import OpState, wait_operations
 from bootstrap.gcp.projects import op_state
 from bootstrap.gcp.ratelimit import BATCH_ENABLE_WEIGHT
 from bootstrap.observed import ServiceState
@@ -90,22 +90,20 @@ class Services:
         is in progress" answer to that is waited out by the retry loop.
         """
         start = self._clock.now()
-        names: list[str] = []
-        polls = 0
-        for chunk in enable_requests(services):
-            first = self._send_enable(project_id, chunk)
-            waited = wait_operation(
-                first,
-                self._poll(project_id),
-                clock=self._clock,
-                deadline_s=self._operation_deadline_s,
-                what=f"enabling {', '.join(chunk)} on project {project_id}",
-            )
-            if first.name:
-                names.append(first.name)
-            polls += waited.polls
+        requests = enable_requests(services)
+        # Sent one after the other, then waited on together: the operations run side by side.
+        firsts = [self._send_enable(project_id, chunk) for chunk in requests]
+        waited = wait_operations(
+            firsts,
+            self._poll(project_id),
+            clock=self._clock,
+            deadline_s=self._operation_deadline_s,
+            what=f"enabling {', '.join(services)} on project {project_id}",
+        )
         return OperationOutcome(
-            names=tuple(names), polls=polls, duration_s=self._clock.now() - start
+            names=tuple(first.name for first in firsts if first.name),
+            polls=sum(w.polls for w in waited),
+            duration_s=self._clock.now() - start,
         )
 
     def _send_enable(self, project_id: str, chunk: list[str]) -> OpState:
