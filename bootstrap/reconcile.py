@@ -10,6 +10,7 @@ report never claims more than was seen. A failure in one project never stops the
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -43,6 +44,7 @@ from bootstrap.plan import (
     plan_project,
     required_permissions,
 )
+from bootstrap.priority import REQUEST_PRIORITY
 
 T = TypeVar("T")
 
@@ -154,7 +156,10 @@ class Reconciler:
         # flight; a pool of 2 x concurrency would serialise the waits of large applies.
         workers = max(1, min(len(projects), max(self.options.concurrency * 2, PROJECT_THREADS)))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="project")
-        futures = [pool.submit(self.reconcile_project, project) for project in projects]
+        futures = [
+            pool.submit(self._reconcile_in_order, index, project)
+            for index, project in enumerate(projects)
+        ]
         try:
             results = [future.result() for future in futures]
         except KeyboardInterrupt:
@@ -164,6 +169,15 @@ class Reconciler:
             raise Interrupted(tuple(self.pending_operations)) from None
         pool.shutdown(wait=True)
         return results
+
+    def _reconcile_in_order(self, index: int, desired: DesiredProject) -> ProjectResult:
+        # Earlier projects' requests go first when the HTTP slots are busy (bootstrap.priority).
+        REQUEST_PRIORITY.set(index)
+        return self.reconcile_project(desired)
+
+    def _read(self, function: Callable[..., T], *args: object) -> Future[T]:
+        """Run a read on the read pool, carrying this project's request priority along."""
+        return self._reads.submit(contextvars.copy_context().run, function, *args)
 
     def reconcile_project(self, desired: DesiredProject) -> ProjectResult:
         started = self.clock.now()
@@ -200,11 +214,11 @@ class Reconciler:
         """Read the project, its billing, its APIs and its models (read only, concurrently)."""
         cloud = self.cloud
         project_id = desired.project_id
-        project_f = self._reads.submit(cloud.get_project, project_id)
-        billing_f = self._reads.submit(cloud.get_billing, project_id)
-        services_f = self._reads.submit(cloud.get_services, project_id, desired.services)
+        project_f = self._read(cloud.get_project, project_id)
+        billing_f = self._read(cloud.get_billing, project_id)
+        services_f = self._read(cloud.get_services, project_id, desired.services)
         model_fs = [
-            (model, location, self._reads.submit(self.observe_model, desired, model, location))
+            (model, location, self._read(self.observe_model, desired, model, location))
             for model in desired.models
             for location in model.locations
         ]
@@ -420,6 +434,8 @@ class _Apply:
         account = change.billing_account
         self.cloud.link_billing(self.desired.project_id, account)
         self._linked_billing = True
+        # Reads lag a link (as on Google): re-read until the link shows, so that what this run
+        # reports, and the next run observes, agree.
         billing = self.gate(
             "billing",
             lambda: self.cloud.get_billing(self.desired.project_id),

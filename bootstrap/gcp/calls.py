@@ -19,6 +19,7 @@ from bootstrap.errors import BootstrapError
 from bootstrap.gcp.errors import ErrorContext, judge, to_failure
 from bootstrap.gcp.ratelimit import RateLimiter
 from bootstrap.gcp.retry import Judgement, RetryLoop, Verdict
+from bootstrap.priority import REQUEST_PRIORITY, PrioritySlots
 
 T = TypeVar("T")
 
@@ -63,7 +64,7 @@ class Caller:
     ) -> None:
         self.stats = CallStats()
         self._limiter = limiter
-        self._slots = threading.BoundedSemaphore(max(1, concurrency))
+        self._slots = PrioritySlots(concurrency)
         self._timeout_s = timeout_s
         self._deadline_s = deadline_s
         self._lock = threading.Lock()
@@ -98,9 +99,12 @@ class Caller:
 
         def attempt(remaining_s: float) -> T:
             self._limiter.acquire(bucket, weight)
-            with self._slots:
+            self._slots.acquire(REQUEST_PRIORITY.get())
+            try:
                 self._count_request(method)
                 return send(min(self._timeout_s, remaining_s))
+            finally:
+                self._slots.release()
 
         def observe(exc: BaseException, judgement: Judgement) -> None:
             if judgement.rate_limited:

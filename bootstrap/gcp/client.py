@@ -89,6 +89,8 @@ class GcpCloud:
             caller=self._caller,
             clock=settings.clock,
             operation_deadline_s=settings.operation_deadline_s,
+            # --no-rate-limit (an empty dict) says quotas are raised: then fewer requests win.
+            write_quota_limited=settings.rate_limits != {},
         )
         session = AuthorizedSession(  # type: ignore[no-untyped-call]
             credentials, refresh_status_codes=()

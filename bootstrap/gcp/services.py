@@ -2,7 +2,8 @@
 
 Reads use one `services.batchGet` per 30 names (its limit). Enabling picks whichever costs less
 write quota: a `services.batchEnable` (at most 20 ids, its limit) costs 5 writes, so fewer than 5
-services are enabled one `services.enable` each, and 5 or more in batches. The requests are
+services are enabled one `services.enable` each, and 5 or more in batches; with client rate
+limits off (`--no-rate-limit`: raised quotas) two or more go in one batch, the fewest requests. The requests are
 sent one after the other and their operations then polled together on one schedule; an
 "Another activation or deactivation is in progress" answer is re-read and retried.
 """
@@ -33,12 +34,16 @@ def chunks(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def enable_requests(services: Sequence[str]) -> list[list[str]]:
-    """The enable requests for `services`, cheapest in write quota: batches of up to 20, except
-    that fewer than 5 services (a batch's cost) go one `services.enable` each."""
+def enable_requests(
+    services: Sequence[str], *, write_quota_limited: bool = True
+) -> list[list[str]]:
+    """The enable requests for `services`: batches of up to 20, except that under a write quota
+    fewer than 5 services (a batch's cost) go one `services.enable` each. Without client rate
+    limits (raised quotas) the fewest requests and operations win: one batch for two or more."""
     requests: list[list[str]] = []
+    smallest_batch = BATCH_ENABLE_WEIGHT if write_quota_limited else 2
     for chunk in chunks(list(dict.fromkeys(services)), BATCH_ENABLE_MAX):
-        if len(chunk) < BATCH_ENABLE_WEIGHT:
+        if len(chunk) < smallest_batch:
             requests.extend([service] for service in chunk)
         else:
             requests.append(chunk)
@@ -53,11 +58,13 @@ class Services:
         caller: Caller,
         clock: Clock,
         operation_deadline_s: float,
+        write_quota_limited: bool = True,
     ) -> None:
         self._client = client
         self._caller = caller
         self._clock = clock
         self._operation_deadline_s = operation_deadline_s
+        self._write_quota_limited = write_quota_limited
 
     def get(self, project_id: str, services: Sequence[str]) -> dict[str, ServiceState]:
         """name -> state for each service; a name the server did not return reads DISABLED."""
@@ -90,7 +97,7 @@ class Services:
         is in progress" answer to that is waited out by the retry loop.
         """
         start = self._clock.now()
-        requests = enable_requests(services)
+        requests = enable_requests(services, write_quota_limited=self._write_quota_limited)
         # Sent one after the other, then waited on together: the operations run side by side.
         firsts = [self._send_enable(project_id, chunk) for chunk in requests]
         waited = wait_operations(

@@ -123,3 +123,36 @@ def test_a_stated_window_holds_its_quota_and_a_429_does_not_lower_it() -> None:
     assert limiter.acquire("serviceusage.read") == pytest.approx(1 / 40)
     limiter.slow_down("serviceusage.read", limit_per_minute=240, retry_after_s=None)
     assert limiter.rate("serviceusage.read") == 40.0
+
+
+def test_without_a_write_quota_two_services_are_one_batch() -> None:
+    from bootstrap.gcp.services import enable_requests
+
+    names = ["a.googleapis.com", "b.googleapis.com"]
+    assert enable_requests(names, write_quota_limited=False) == [names]
+    assert enable_requests(names[:1], write_quota_limited=False) == [names[:1]]
+
+
+def test_priority_slots_serve_earlier_projects_first() -> None:
+    import threading
+    import time
+
+    from bootstrap.priority import PrioritySlots
+
+    slots = PrioritySlots(1)
+    slots.acquire(0)  # busy
+    served: list[int] = []
+
+    def wait_turn(priority: int) -> None:
+        slots.acquire(priority)
+        served.append(priority)
+        slots.release()
+
+    threads = [threading.Thread(target=wait_turn, args=(p,)) for p in (5, 1, 3)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.02)  # queue them in the order 5, 1, 3
+    slots.release()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert served == [1, 3, 5]
