@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bootstrap.clock import Clock
@@ -119,8 +118,6 @@ def smoke_models(
     as_of: dt.date,
 ) -> dict[str, list[Check]]:
     """One streaming smoke test per project x model x location that `ready(project, alias@loc)`."""
-    import httpx
-
     from bootstrap.smoke import SmokeCase, run_smoke
 
     by_project: dict[str, list[Check]] = {p.project_id: [] for p in projects}
@@ -147,26 +144,19 @@ def smoke_models(
                 )
     if not work:
         return by_project
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    with (
-        httpx.Client(limits=limits) as client,
-        ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="smoke") as pool,
-    ):
-        # One case per call keeps each project's checks apart while sharing one HTTP client.
-        def one(case: SmokeCase) -> list[Check]:
-            return run_smoke(
-                [case],
-                settings=smoke.settings,
-                tokens=cloud.tokens(),
-                vertex_root=cloud.vertex_root,
-                checks=smoke.checks,
-                concurrency=1,
-                http_client=client,
-                as_of=as_of,
-            )
-
-        for (project_id, _), checks in zip(work, pool.map(one, [c for _, c in work]), strict=True):
-            by_project[project_id].extend(checks)
+    # One call for every case: one HTTP client and one SDK client per base URL for the run.
+    checks = run_smoke(
+        [case for _, case in work],
+        settings=smoke.settings,
+        tokens=cloud.tokens(),
+        vertex_root=cloud.vertex_root,
+        checks=smoke.checks,
+        concurrency=concurrency,
+        as_of=as_of,
+    )
+    per_case = len(checks) // len(work)  # run_smoke answers case by case, kinds in a fixed order
+    for index, (project_id, _) in enumerate(work):
+        by_project[project_id].extend(checks[index * per_case : (index + 1) * per_case])
     return by_project
 
 
