@@ -17,8 +17,9 @@ from bootstrap.cloud import Cloud
 from bootstrap.desired import DesiredModel, DesiredProject, SmokeSettings
 from bootstrap.outcome import Command, project_report, run_report
 from bootstrap.plan import Check, CheckStatus, ProjectPlan
-from bootstrap.reconcile import EventSink, ProjectResult, Reconciler, RunOptions
+from bootstrap.reconcile import Reconciler
 from bootstrap.report.model import RunReport
+from bootstrap.results import EventSink, ProjectResult, RunOptions
 
 READY = (CheckStatus.OK, CheckStatus.CHANGED)
 

@@ -12,7 +12,6 @@ from enum import StrEnum
 
 from bootstrap.exitcodes import ExitCode, combine
 from bootstrap.plan import Check, CheckStatus
-from bootstrap.reconcile import ProjectResult
 from bootstrap.report.model import (
     ChangeOutcome,
     ChangeReport,
@@ -21,6 +20,7 @@ from bootstrap.report.model import (
     ProjectStatus,
     RunReport,
 )
+from bootstrap.results import ProjectResult
 
 
 class Command(StrEnum):

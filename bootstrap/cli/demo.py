@@ -38,7 +38,7 @@ def demo(manifest: str | None, outputs: tuple[str, ...]) -> None:
     from bootstrap.demo import emulator_environment, expected_summary, mismatches, today
     from bootstrap.jobs import SmokeOptions, run_job
     from bootstrap.outcome import Command
-    from bootstrap.reconcile import RunOptions
+    from bootstrap.results import RunOptions
 
     path = Path(manifest or DEFAULT_MANIFEST)
     if not path.is_file():

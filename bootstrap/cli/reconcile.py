@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from bootstrap.desired import DesiredModel, DesiredProject, SmokeSettings
     from bootstrap.jobs import SmokeOptions
     from bootstrap.outcome import Command
-    from bootstrap.reconcile import RunOptions
     from bootstrap.report.model import RunReport
+    from bootstrap.results import RunOptions
 
 manifests_argument = click.argument("manifests", nargs=-1, type=click.Path(exists=True))
 no_probe_option = click.option(
@@ -166,7 +166,7 @@ def audit(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
 def _run(request: JobRequest) -> None:
     from bootstrap.jobs import SmokeOptions
     from bootstrap.outcome import Command
-    from bootstrap.reconcile import RunOptions
+    from bootstrap.results import RunOptions
 
     date = today(request.as_of)
     clock = common.cancellable_clock()
