@@ -23,6 +23,8 @@ wakes the blocked read at once (closing the file descriptor would not, on Linux)
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import re
 import socket
@@ -331,20 +333,18 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 # The deadline
 
 
-class _Watchdog:
-    """Ends a streaming response at the deadline, however slowly its bytes arrive."""
+class _Watch:
+    """One stream's deadline: ended by the run's deadline thread if still open when it passes."""
 
-    def __init__(self, response: Any, seconds: float) -> None:
+    def __init__(self, response: Any) -> None:
         self.fired = False
+        self.cancelled = False
         self._response = response
-        self._timer = threading.Timer(max(0.0, seconds), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         # A closed response may already have handed its connection back to the pool for
         # another case: never touch it then.
-        if self._response.is_closed:
+        if self.cancelled or self._response.is_closed:
             return
         self.fired = True
         sock = _socket_of(self._response)
@@ -357,7 +357,51 @@ class _Watchdog:
                 self._response.close()
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        self.cancelled = True
+
+
+class _Deadlines:
+    """One thread that ends every stream still open at its deadline, for a whole run.
+
+    A timer thread per stream cost milliseconds to start when 100 streams began at once, and that
+    start-up landed inside each stream's measured time.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="smoke-deadlines", daemon=True)
+        self._thread.start()
+
+    def watch(self, response: Any, deadline: float) -> _Watch:
+        watch = _Watch(response)
+        with self._wake:
+            heapq.heappush(self._heap, (deadline, next(self._order), watch))
+            self._wake.notify()
+        return watch
+
+    def close(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+
+    def _run(self) -> None:
+        with self._wake:
+            while not self._closed:
+                while self._heap and self._heap[0][2].cancelled:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._wake.wait()
+                    continue
+                deadline, _, watch = self._heap[0]
+                left = deadline - time.monotonic()
+                if left > 0:
+                    self._wake.wait(left)
+                    continue
+                heapq.heappop(self._heap)
+                watch.fire()
 
 
 def _socket_of(response: Any) -> socket.socket | None:
@@ -396,6 +440,7 @@ class _Runner:
     vertex_root: Callable[[str], str]
     http: httpx.Client
     as_of: date | None
+    deadlines: _Deadlines
     sleep: Callable[[float], None] = time.sleep
     _clients: dict[str, openai.OpenAI] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -480,7 +525,7 @@ class _Runner:
         raw = response.http_response
         tally = StreamTally(started)
         parser = SSEParser()
-        watchdog = _Watchdog(raw, deadline - time.monotonic())
+        watchdog = self.deadlines.watch(raw, deadline)
         cut_by: str | None = None
         try:
             for line in _lines_until(response.iter_lines(), deadline):
@@ -820,13 +865,20 @@ def run_smoke(
         return []
     workers = max(1, min(concurrency, len(tasks)))
     http = http_client or _http_client(workers, settings.timeout_s)
+    deadlines = _Deadlines()
     runner = _Runner(
-        settings=settings, tokens=tokens, vertex_root=vertex_root, http=http, as_of=as_of
+        settings=settings,
+        tokens=tokens,
+        vertex_root=vertex_root,
+        http=http,
+        as_of=as_of,
+        deadlines=deadlines,
     )
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smoke") as pool:
             return list(pool.map(lambda task: _safe(runner, *task), tasks))
     finally:
+        deadlines.close()
         if http_client is None:
             http.close()
 
