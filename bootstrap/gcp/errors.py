@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import email.utils
 import http.client
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,13 +30,13 @@ from bootstrap.causes import classify_exception, classify_http
 from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
 from bootstrap.gcp.retry import Judgement, RetryExhausted, Verdict
 from bootstrap.redact import redact, redact_mapping
+from bootstrap.retry_after import parse_duration, parse_retry_after
 
 ADC_REMEDY = "gcloud auth application-default login"
 _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 _RATE_REASONS = frozenset({"", "RATE_LIMIT_EXCEEDED", "rateLimitExceeded"})
 _ACTIVATION_IN_PROGRESS = "another activation or deactivation is in progress"
 _PRECONDITION = "precondition check failed"
-_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)s\s*$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,11 +124,12 @@ def _details_text(exc: api_exceptions.GoogleAPICallError) -> str:
 
 
 def retry_after_s(exc: api_exceptions.GoogleAPICallError) -> float | None:
-    """The larger of `RetryInfo.retryDelay` and the `Retry-After` header, in seconds."""
+    """The larger of `RetryInfo.retryDelay` and the `Retry-After` header, in seconds (both read
+    by `bootstrap.retry_after`, the one parser the classifier uses too)."""
     found: list[float] = []
     for detail in exc.details or ():
         if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("rpc.RetryInfo"):
-            delay = _parse_duration(detail.get("retryDelay"))
+            delay = parse_duration(detail.get("retryDelay"))
             if delay is not None:
                 found.append(delay)
     response = getattr(exc, "response", None)
@@ -140,32 +139,6 @@ def retry_after_s(exc: api_exceptions.GoogleAPICallError) -> float | None:
         if header is not None:
             found.append(header)
     return max(found) if found else None
-
-
-def _parse_duration(value: Any) -> float | None:
-    if isinstance(value, dict):  # {"seconds": "7", "nanos": 0}
-        return float(value.get("seconds", 0) or 0) + float(value.get("nanos", 0) or 0) / 1e9
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    return float(match.group(1)) if match else None
-
-
-def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
-    """`Retry-After` as seconds: a number, or an HTTP date (a date in the past means 0)."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    current = now or dt.datetime.now(dt.UTC)
-    return max(0.0, (when - current).total_seconds())
 
 
 def limit_per_minute(exc: api_exceptions.GoogleAPICallError) -> float | None:
