@@ -865,6 +865,7 @@ def run_smoke(
         return []
     workers = max(1, min(concurrency, len(tasks)))
     http = http_client or _http_client(workers, settings.timeout_s)
+    _warm_up_sdk(cases[0], settings)
     deadlines = _Deadlines()
     runner = _Runner(
         settings=settings,
@@ -881,6 +882,40 @@ def run_smoke(
         deadlines.close()
         if http_client is None:
             http.close()
+
+
+_WARM_UP_STREAM = (
+    b'data: {"id":"w","object":"chat.completion.chunk","created":0,"model":"w",'
+    b'"choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
+)
+
+
+def _warm_up_sdk(case: SmokeCase, settings: SmokeSettings) -> None:
+    """Run the SDK's streaming path once against a canned in-memory answer (no network).
+
+    The openai SDK imports modules and resolves type hints lazily on its first request. Every
+    stream starts at once, so otherwise each of them would wait on that one-time work inside its
+    measured time to first token.
+    """
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"content-type": "text/event-stream"}, content=_WARM_UP_STREAM
+        )
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as http:
+        client = openai.OpenAI(
+            base_url="http://warm-up.invalid/v1",
+            api_key="warm-up",
+            http_client=cast(Any, http),
+            max_retries=0,
+        )
+        messages = [{"role": "user", "content": settings.prompt}]
+        with suppress(Exception):  # a warm-up that fails changes nothing that matters
+            body = chat_body(case, settings, messages)
+            with client.chat.completions.with_streaming_response.create(**body) as response:
+                for _ in response.iter_lines():
+                    pass
 
 
 def _http_client(connections: int, timeout_s: float) -> httpx.Client:
