@@ -11,11 +11,12 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from bootstrap.clock import Clock
 from bootstrap.cloud import CallStats
-from bootstrap.errors import BootstrapError
+from bootstrap.errors import BootstrapError, Cause
 from bootstrap.gcp.errors import ErrorContext, judge, to_failure
 from bootstrap.gcp.ratelimit import RateLimiter
 from bootstrap.gcp.retry import Judgement, RetryLoop, Verdict
@@ -61,8 +62,10 @@ class Caller:
         deadline_s: float,
         refresh: Callable[[], None],
         seed: int | None = None,
+        login_remedy: str | None = None,
     ) -> None:
         self.stats = CallStats()
+        self._login_remedy = login_remedy
         self._limiter = limiter
         self._slots = PrioritySlots(concurrency)
         self._timeout_s = timeout_s
@@ -125,7 +128,10 @@ class Caller:
         except BootstrapError:
             raise
         except Exception as exc:
-            raise BootstrapError(to_failure(exc, context)) from exc
+            failure = to_failure(exc, context)
+            if failure.cause is Cause.UNAUTHENTICATED and self._login_remedy:
+                failure = replace(failure, remedy=self._login_remedy)
+            raise BootstrapError(failure) from exc
 
     def _count_request(self, method: str) -> None:
         with self._lock:

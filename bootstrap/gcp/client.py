@@ -35,6 +35,11 @@ from bootstrap.observed import (
     ServiceState,
 )
 
+# Against the emulator there is no Google login: the token comes from the environment.
+EMULATOR_LOGIN_REMEDY = (
+    "set BOOTSTRAP_EMULATOR_TOKEN to a token the emulator's world knows (default emulator-owner)"
+)
+
 
 def tune_session(session: requests.Session, concurrency: int) -> None:
     """Pool sized to the concurrency, no urllib3 retries, no silent 401 refresh: ours do both."""
@@ -69,6 +74,7 @@ class GcpCloud:
             deadline_s=settings.read_deadline_s,
             refresh=self._refresh,
             seed=settings.seed,
+            login_remedy=EMULATOR_LOGIN_REMEDY if settings.emulated else None,
         )
         self.limiter = limiter
         self._projects = Projects(
