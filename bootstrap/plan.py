@@ -123,7 +123,9 @@ def plan_project(
     that cannot proceed stops the steps that need it. Only the four additive actions ever appear.
     Permission preflight is separate (`apply_preflight`), so re-planning never applies it twice.
     """
-    from bootstrap import plan_checks as steps  # the steps import this module's types
+    # The steps import this module's types.
+    from bootstrap import plan_checks as steps
+    from bootstrap.plan_models import plan_models_step
 
     draft = steps.Draft(
         desired=desired, observed=observed, as_of=as_of, allow_relink=allow_relink, probe=probe
@@ -131,7 +133,7 @@ def plan_project(
     if steps.plan_project_step(draft):
         steps.plan_billing_step(draft)
         steps.plan_services_step(draft)
-        steps.plan_models_step(draft)
+        plan_models_step(draft)
     changes = sorted(draft.changes, key=lambda c: ACTION_ORDER.index(c.action))
     return ProjectPlan(
         project_id=desired.project_id, changes=tuple(changes), checks=tuple(draft.checks)
