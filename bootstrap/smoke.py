@@ -12,19 +12,15 @@ We read raw lines (`with_streaming_response`) because the SDK's chunk iterator e
 own retries are off (`max_retries=0`): we retry 429/5xx ourselves so that Retry-After is honoured
 only while it fits the remaining deadline, and a 401 gets exactly one token refresh.
 
-Why the deadline needs a watchdog: httpx timeouts apply per socket read, so a server sending one
-token every few seconds never trips them. A timer shuts the socket down at the deadline, which
-wakes the blocked read at once (closing the file descriptor would not, on Linux).
+The whole-call deadline (httpx timeouts are per read, so a trickle never trips them) is
+`bootstrap.smoke_deadline`: one thread per run shuts an overdue stream's socket down.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -48,6 +44,7 @@ from bootstrap.smoke_checks import (
     tools_check,
     validate,
 )
+from bootstrap.smoke_deadline import DeadlineExceeded, Deadlines, lines_until
 from bootstrap.smoke_verdict import (
     RAISE_MAX_TOKENS,
     USAGE_WARNING,
@@ -104,92 +101,6 @@ class SmokeCase:
 # The deadline
 
 
-class _Watch:
-    """One stream's deadline: ended by the run's deadline thread if still open when it passes."""
-
-    def __init__(self, response: Any) -> None:
-        self.fired = False
-        self.cancelled = False
-        self._response = response
-
-    def fire(self) -> None:
-        # A closed response may already have handed its connection back to the pool for
-        # another case: never touch it then.
-        if self.cancelled or self._response.is_closed:
-            return
-        self.fired = True
-        sock = _socket_of(self._response)
-        if sock is not None:
-            # shutdown wakes a read blocked on this socket in another thread; close would not.
-            with suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        else:
-            with suppress(Exception):
-                self._response.close()
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
-class _Deadlines:
-    """One thread that ends every stream still open at its deadline, for a whole run.
-
-    A timer thread per stream cost milliseconds to start when 100 streams began at once, and that
-    start-up landed inside each stream's measured time.
-    """
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, _Watch]] = []
-        self._order = itertools.count()
-        self._wake = threading.Condition()
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="smoke-deadlines", daemon=True)
-        self._thread.start()
-
-    def watch(self, response: Any, deadline: float) -> _Watch:
-        watch = _Watch(response)
-        with self._wake:
-            heapq.heappush(self._heap, (deadline, next(self._order), watch))
-            self._wake.notify()
-        return watch
-
-    def close(self) -> None:
-        with self._wake:
-            self._closed = True
-            self._wake.notify()
-
-    def _run(self) -> None:
-        with self._wake:
-            while not self._closed:
-                while self._heap and self._heap[0][2].cancelled:
-                    heapq.heappop(self._heap)
-                if not self._heap:
-                    self._wake.wait()
-                    continue
-                deadline, _, watch = self._heap[0]
-                left = deadline - time.monotonic()
-                if left > 0:
-                    self._wake.wait(left)
-                    continue
-                heapq.heappop(self._heap)
-                watch.fire()
-
-
-def _socket_of(response: Any) -> socket.socket | None:
-    stream = getattr(response, "extensions", {}).get("network_stream")
-    if stream is None:
-        return None
-    with suppress(Exception):
-        sock = stream.get_extra_info("socket")
-        if isinstance(sock, socket.socket):
-            return sock
-    return None
-
-
-class _DeadlineExceeded(Exception):
-    pass
-
-
 # ---------------------------------------------------------------------------------------------
 # One streaming call, with the retries the SDK is not allowed to make
 
@@ -201,7 +112,7 @@ class _Runner:
     vertex_root: Callable[[str], str]
     http: httpx.Client
     as_of: date | None
-    deadlines: _Deadlines
+    deadlines: Deadlines
     sleep: Callable[[float], None] = time.sleep
     _clients: dict[str, openai.OpenAI] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -289,7 +200,7 @@ class _Runner:
         watchdog = self.deadlines.watch(raw, deadline)
         cut_by: str | None = None
         try:
-            for line in _lines_until(response.iter_lines(), deadline):
+            for line in lines_until(response.iter_lines(), deadline):
                 if tally.done:
                     continue  # drain to the end so the connection can be reused
                 event = parser.feed(line)
@@ -301,7 +212,7 @@ class _Runner:
                 tail = parser.finish()
                 if tail is not None:
                     tally.feed(tail)
-        except _DeadlineExceeded:
+        except DeadlineExceeded:
             pass
         except (httpx.HTTPError, OSError) as exc:
             cut_by = type(exc).__name__
@@ -351,15 +262,6 @@ class _Runner:
         if failure.retry_after_s is not None and failure.retry_after_s > 0:
             return failure.retry_after_s
         return _backoff(retries)
-
-
-def _lines_until(lines: Iterator[str], deadline: float) -> Iterator[str]:
-    """The lines, checking the deadline after each: a cheap second guard beside the watchdog."""
-    clock = time.monotonic
-    for line in lines:
-        if clock() > deadline:
-            raise _DeadlineExceeded
-        yield line
 
 
 def _backoff(retries: int) -> float:
@@ -441,7 +343,7 @@ def run_smoke(
     workers = max(1, min(concurrency, len(tasks)))
     http = http_client or _http_client(workers, settings.timeout_s)
     _warm_up_sdk(cases[0], settings)
-    deadlines = _Deadlines()
+    deadlines = Deadlines()
     runner = _Runner(
         settings=settings,
         tokens=tokens,
