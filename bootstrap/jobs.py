@@ -66,6 +66,7 @@ def run_job(
             smoke=smoke,
             concurrency=options.concurrency,
             as_of=options.as_of,
+            sleep=clock.sleep,
         )
     reports = [project_report(r, smoke_checks.get(r.project_id, ())) for r in results]
     return run_report(
@@ -91,7 +92,13 @@ def run_smoke_job(
     started_at = dt.datetime.now(dt.UTC)
     started = clock.now()
     checks = smoke_models(
-        cloud, projects, lambda _p, _n: True, smoke=smoke, concurrency=concurrency, as_of=as_of
+        cloud,
+        projects,
+        lambda _p, _n: True,
+        smoke=smoke,
+        concurrency=concurrency,
+        as_of=as_of,
+        sleep=clock.sleep,
     )
     reports = [
         project_report(
@@ -117,6 +124,7 @@ def smoke_models(
     smoke: SmokeOptions,
     concurrency: int,
     as_of: dt.date,
+    sleep: Callable[[float], None],
 ) -> dict[str, list[Check]]:
     """One streaming smoke test per project x model x location that `ready(project, alias@loc)`."""
     from bootstrap.smoke import SmokeCase, run_smoke
@@ -154,6 +162,7 @@ def smoke_models(
         checks=smoke.checks,
         concurrency=concurrency,
         as_of=as_of,
+        sleep=sleep,
     )
     per_case = len(checks) // len(work)  # run_smoke answers case by case, kinds in a fixed order
     for index, (project_id, _) in enumerate(work):

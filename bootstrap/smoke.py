@@ -328,10 +328,13 @@ def run_smoke(
     concurrency: int = 8,
     http_client: httpx.Client | None = None,
     as_of: date | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[Check]:
     """One streaming smoke check per case (plus `tools` / `json` checks when asked), in order.
 
     Cases run concurrently on one shared HTTP client; a failing case never stops the others.
+    `sleep` waits between retries (a command passes its clock's, so tests fast-forward it and
+    Ctrl-C ends it).
     """
     unknown = set(checks) - {"tools", "json"}
     if unknown:
@@ -351,6 +354,7 @@ def run_smoke(
         http=http,
         as_of=as_of,
         deadlines=deadlines,
+        sleep=sleep,
     )
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smoke") as pool:

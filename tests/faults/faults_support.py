@@ -18,6 +18,7 @@ world as it was just before and just after each run:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections import Counter
@@ -452,3 +453,10 @@ def leaked(text: str) -> list[str]:
     if CREDENTIAL_PATH in text:
         found.append(CREDENTIAL_PATH)
     return found
+
+
+def times(entries: list[dict[str, Any]]) -> list[float]:
+    """The journal entries' (virtual clock) times, in seconds."""
+    return [
+        dt.datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp() for e in entries
+    ]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from faults_support import ACCOUNT, UNAVAILABLE, Harness, WorldEdit, envelope, respond, rule
+from faults_support import ACCOUNT, UNAVAILABLE, Harness, WorldEdit, envelope, respond, rule, times
 
 from bootstrap.emulator.inprocess import Emulator
 
@@ -126,7 +126,7 @@ def test_case_44_model_not_offered_is_told_apart_from_permission(
 def test_case_46_chat_429_with_retry_after_then_passes(
     cli: Harness, manifest: Manifest, emulator: Emulator
 ) -> None:
-    """Real time: the smoke test's retry sleeps for the asked 2 s (proves the wiring)."""
+    """The smoke test's retry waits the asked 2 s on the command's clock (fast-forwarded here)."""
     body = envelope(429, "RESOURCE_EXHAUSTED", "Resource exhausted, please try again later.")
     emulator.add_faults(
         {"rules": [respond(CHAT, 429, body, headers={"Retry-After": "2"}, method="POST")]}
@@ -136,6 +136,8 @@ def test_case_46_chat_429_with_retry_after_then_passes(
     assert smoke_check(run)["status"] == "ok"
     chats = run.sent(CHAT)
     assert [e["status"] for e in chats] == [429, 200]
+    first, second = times(chats)
+    assert second - first >= 2.0, "retried before Retry-After allowed"
 
 
 def test_case_47_chat_429_asking_300_s_fails_fast(

@@ -6,7 +6,6 @@ marked `diverges` the manifest is shown to converge on a fault-free rerun.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ from faults_support import (
     respond,
     rule,
     service_disabled,
+    times,
 )
 
 from bootstrap.clock import VirtualClock
@@ -52,12 +52,6 @@ projects:
 
 def full(project: str) -> str:
     return FULL.format(project=project)
-
-
-def times(entries: list[dict[str, Any]]) -> list[float]:
-    return [
-        dt.datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp() for e in entries
-    ]
 
 
 def links(run: Any) -> list[dict[str, Any]]:

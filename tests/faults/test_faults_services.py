@@ -7,7 +7,6 @@ from it.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from collections import Counter
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from faults_support import (
     respond,
     retry_info,
     rule,
+    times,
 )
 
 from bootstrap.emulator.inprocess import Emulator
@@ -47,12 +47,6 @@ projects:
 FRESH = APIS.replace("demo-api-disabled", "demo-no-billing")
 ENABLE = r"services(:batchEnable|/[^/]+:enable)$"
 POLL = r"^/v1/operations/"
-
-
-def times(entries: list[dict[str, Any]]) -> list[float]:
-    return [
-        dt.datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp() for e in entries
-    ]
 
 
 def first_target(run: Any) -> list[int]:
