@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 import requests
+from error_payloads import envelope, retry_info
+from error_payloads import error_info as info
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,22 +29,6 @@ P = "demo-proj"
 M120 = "publishers/openai/models/gpt-oss-120b-maas"
 M20 = "publishers/openai/models/gpt-oss-20b-maas"
 DAY = dt.date(2026, 1, 15)
-ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
-
-
-def envelope(code: int, status: str, message: str, *details: dict[str, Any]) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message, "status": status}
-    if details:
-        error["details"] = list(details)
-    return {"error": error}
-
-
-def info(reason: str, domain: str = "googleapis.com", **metadata: str) -> dict[str, Any]:
-    return {"@type": ERROR_INFO, "reason": reason, "domain": domain, "metadata": metadata}
-
-
-def retry_info(delay: str) -> dict[str, Any]:
-    return {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}
 
 
 SERVICE_DISABLED = envelope(

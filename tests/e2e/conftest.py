@@ -8,10 +8,8 @@ milliseconds while every request still crosses a real socket.
 from __future__ import annotations
 
 import json
-import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -20,30 +18,6 @@ from e2e_support import DESTRUCTIVE, Invoke, Run
 from bootstrap.cli import cli
 from bootstrap.clock_fast import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
-
-
-@pytest.fixture
-def world(emulator: Emulator) -> Callable[[Callable[[dict[str, Any]], None]], None]:
-    """Edit the emulator's world in place: `world(lambda w: ...)`."""
-
-    def edit(change: Callable[[dict[str, Any]], None]) -> None:
-        current = emulator.get_world()
-        change(current)
-        emulator.put_world(current)
-
-    return edit
-
-
-@pytest.fixture
-def manifest(tmp_path: Path) -> Callable[[str], str]:
-    counter = iter(range(1000))
-
-    def write(text: str) -> str:
-        path = tmp_path / f"manifest-{next(counter)}.yaml"
-        path.write_text(textwrap.dedent(text))
-        return str(path)
-
-    return write
 
 
 @pytest.fixture

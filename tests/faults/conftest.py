@@ -14,13 +14,11 @@ applied manifest converges: with faults cleared and operations allowed to finish
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from faults_support import Harness, WorldEdit
+from faults_support import Harness
 
 from bootstrap.clock_fast import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
@@ -30,30 +28,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "diverges(reason): the test's end state is not meant to converge"
     )
-
-
-@pytest.fixture
-def world(emulator: Emulator) -> WorldEdit:
-    """Edit the emulator's world in place: `world(lambda w: ...)`."""
-
-    def edit(change: Callable[[dict[str, Any]], None]) -> None:
-        current = emulator.get_world()
-        change(current)
-        emulator.put_world(current)
-
-    return edit
-
-
-@pytest.fixture
-def manifest(tmp_path: Path) -> Callable[[str], str]:
-    counter = iter(range(1000))
-
-    def write(text: str) -> str:
-        path = tmp_path / f"manifest-{next(counter)}.yaml"
-        path.write_text(textwrap.dedent(text))
-        return str(path)
-
-    return write
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from error_payloads import envelope, error_info, retry_info
 
 from bootstrap.cli import cli as bootstrap_cli
 from bootstrap.emulator.inprocess import Emulator
@@ -41,24 +42,6 @@ CLOSED_ACCOUNT = "0FEDCB-A98765-432101"
 MODEL = "publishers/openai/models/gpt-oss-120b-maas"
 AIPLATFORM = "aiplatform.googleapis.com"
 PROCUREMENT = "cloudcommerceconsumerprocurement.googleapis.com"
-
-ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
-RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
-
-
-def envelope(code: int, status: str, message: str, *details: dict[str, Any]) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message, "status": status}
-    if details:
-        error["details"] = list(details)
-    return {"error": error}
-
-
-def error_info(reason: str, domain: str = "googleapis.com", **metadata: str) -> dict[str, Any]:
-    return {"@type": ERROR_INFO, "reason": reason, "domain": domain, "metadata": metadata}
-
-
-def retry_info(delay: str) -> dict[str, Any]:
-    return {"@type": RETRY_INFO, "retryDelay": delay}
 
 
 UNAVAILABLE = envelope(503, "UNAVAILABLE", "The service is currently unavailable.")
