@@ -60,10 +60,18 @@ class CallStats:
     rate_limited: int = 0  # 429 answers seen
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    # Counted from many threads, by the cloud layer and by the gates above it: one lock.
+    def add_request(self, method: str) -> None:
+        with self._lock:
+            self.requests[method] = self.requests.get(method, 0) + 1
+
     def add_retry(self) -> None:
-        """A retry decided above the cloud layer (e.g. a readiness gate re-sending a change)."""
         with self._lock:
             self.retries += 1
+
+    def add_rate_limited(self) -> None:
+        with self._lock:
+            self.rate_limited += 1
 
 
 class Cloud(Protocol):

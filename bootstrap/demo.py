@@ -6,7 +6,6 @@ project must end, so the demo can say whether the tool behaved as designed (and 
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -79,9 +78,3 @@ def expected_summary() -> Sequence[str]:
         f"{project_id}: {status.value}" + (f" ({cause})" if cause else "")
         for project_id, (status, cause) in EXPECTED.items()
     ]
-
-
-def today() -> dt.date:
-    from bootstrap.catalog import today_utc
-
-    return today_utc()

@@ -70,6 +70,18 @@ def first_failure(observed: Observed, *causes: Cause) -> Failure | None:
     return observed.failures[0] if observed.failures else None
 
 
+def unreadable(d: Draft, name: str, what: str, fallback_remedy: str = "") -> None:
+    """A failed check for a read that failed: the read's own failure, when observe kept one."""
+    failure = first_failure(d.observed)
+    d.check(
+        name,
+        CheckStatus.FAILED,
+        failure.message if failure else f"Project {d.pid}: {what}.",
+        cause=failure.cause if failure else Cause.UNKNOWN,
+        remedy=failure.remedy if failure else fallback_remedy,
+    )
+
+
 # --- project ----------------------------------------------------------------------------------
 
 
@@ -77,14 +89,7 @@ def plan_project_step(d: Draft) -> bool:
     """The `project` check and maybe `create_project`. False: nothing else can be planned."""
     project = d.observed.project
     if project is None:
-        failure = first_failure(d.observed)
-        d.check(
-            "project",
-            CheckStatus.FAILED,
-            failure.message if failure else f"Project {d.pid}: could not be read.",
-            cause=failure.cause if failure else Cause.UNKNOWN,
-            remedy=failure.remedy if failure else "",
-        )
+        unreadable(d, "project", "could not be read")
         return False
     if project.state is ProjectState.DELETE_REQUESTED:
         d.check(
@@ -159,14 +164,7 @@ def _project_differences(d: Draft) -> None:
 def plan_billing_step(d: Draft) -> None:
     billing = ObservedBilling(account=None, enabled=False) if d.creating else d.observed.billing
     if billing is None:
-        failure = first_failure(d.observed)
-        d.check(
-            "billing",
-            CheckStatus.FAILED,
-            failure.message if failure else f"Project {d.pid}: billing could not be read.",
-            cause=failure.cause if failure else Cause.UNKNOWN,
-            remedy=failure.remedy if failure else remedies.billing_console(d.pid),
-        )
+        unreadable(d, "billing", "billing could not be read", remedies.billing_console(d.pid))
         return
     wanted = d.desired.billing_account
     if billing.enabled:
@@ -269,14 +267,7 @@ def plan_services_step(d: Draft) -> None:
         return
     states = {} if d.creating else d.observed.services
     if states is None:
-        failure = first_failure(d.observed)
-        d.check(
-            "services",
-            CheckStatus.FAILED,
-            failure.message if failure else f"Project {d.pid}: API states could not be read.",
-            cause=failure.cause if failure else Cause.UNKNOWN,
-            remedy=failure.remedy if failure else "",
-        )
+        unreadable(d, "services", "API states could not be read")
         return
     missing = tuple(s for s in required if states.get(s) is not ServiceState.ENABLED)
     if not missing:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bootstrap.cli.common import CloudOptions, emit_report, guarded, load_desired
+from bootstrap.cli.common import CloudOptions, connect, emit_report, guarded, load_desired
 from bootstrap.cli.progress import progress
 
 DEFAULT_MANIFEST = "manifests/demo.yaml"
@@ -33,9 +33,9 @@ def demo(manifest: str | None, outputs: tuple[str, ...]) -> None:
     writes the report files. Waits are fast-forwarded on the emulator's virtual clock. Exit 0
     when every project ended as the demo world was designed to.
     """
-    from bootstrap.cli.common import connect
+    from bootstrap.catalog import today_utc
     from bootstrap.clock_fast import FastForwardClock
-    from bootstrap.demo import emulator_environment, expected_summary, mismatches, today
+    from bootstrap.demo import emulator_environment, expected_summary, mismatches
     from bootstrap.jobs import SmokeOptions, run_job
     from bootstrap.outcome import Command
     from bootstrap.results import RunOptions
@@ -43,7 +43,7 @@ def demo(manifest: str | None, outputs: tuple[str, ...]) -> None:
     path = Path(manifest or DEFAULT_MANIFEST)
     if not path.is_file():
         raise click.UsageError(f"{path} not found: run from the repository root or pass MANIFEST")
-    date = today()
+    date = today_utc()
     desired = load_desired([str(path)], date)
     projects = list(desired.projects)
     with emulator_environment() as advance:

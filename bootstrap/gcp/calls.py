@@ -9,7 +9,6 @@ Failures leave as BootstrapError(Failure) with the google exception chained (`ra
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
@@ -70,7 +69,6 @@ class Caller:
         self._slots = PrioritySlots(concurrency)
         self._timeout_s = timeout_s
         self._deadline_s = deadline_s
-        self._lock = threading.Lock()
         rng = random.Random(seed)
         self._loops = {
             api: RetryLoop(
@@ -78,7 +76,7 @@ class Caller:
                 rng=rng,
                 judge=_judge_for(api),
                 refresh=refresh,
-                on_retry=self._count_retry,
+                on_retry=self.stats.add_retry,
             )
             for api in APIS
         }
@@ -104,14 +102,14 @@ class Caller:
             self._limiter.acquire(bucket, weight)
             self._slots.acquire(REQUEST_PRIORITY.get())
             try:
-                self._count_request(method)
+                self.stats.add_request(method)
                 return send(min(self._timeout_s, remaining_s))
             finally:
                 self._slots.release()
 
         def observe(exc: BaseException, judgement: Judgement) -> None:
             if judgement.rate_limited:
-                self._count_rate_limited()
+                self.stats.add_rate_limited()
                 self._limiter.slow_down(
                     bucket,
                     limit_per_minute=judgement.limit_per_minute,
@@ -132,18 +130,6 @@ class Caller:
             if failure.cause is Cause.UNAUTHENTICATED and self._login_remedy:
                 failure = replace(failure, remedy=self._login_remedy)
             raise BootstrapError(failure) from exc
-
-    def _count_request(self, method: str) -> None:
-        with self._lock:
-            self.stats.requests[method] = self.stats.requests.get(method, 0) + 1
-
-    def _count_retry(self) -> None:
-        with self._lock:
-            self.stats.retries += 1
-
-    def _count_rate_limited(self) -> None:
-        with self._lock:
-            self.stats.rate_limited += 1
 
 
 def _judge_for(api: str) -> Callable[[BaseException], Judgement]:
