@@ -28,7 +28,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from bootstrap.cli import cli
-from bootstrap.clock_fast import FastForwardClock
+from bootstrap.clock import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "faults"))

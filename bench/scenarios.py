@@ -19,7 +19,7 @@ from typing import Any
 from bench import harness as h
 from bench.bare_smoke import bare_streams
 from bench.floor import floor_seconds
-from bootstrap.manifest import SmokeTest
+from bootstrap.manifest.schema import SmokeTest
 
 C = 16
 L_MS = 50.0

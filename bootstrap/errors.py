@@ -34,7 +34,7 @@ class Cause(StrEnum):
     OPERATION_TIMEOUT = "OPERATION_TIMEOUT"
     OPERATION_FAILED = "OPERATION_FAILED"
     UNAVAILABLE = "UNAVAILABLE"
-    # Smoke test outcomes (see bootstrap/smoke.py).
+    # Smoke test outcomes (see bootstrap/smoke/runner.py).
     STREAM_INCOMPLETE = "STREAM_INCOMPLETE"
     STREAM_INTERRUPTED = "STREAM_INTERRUPTED"
     EMPTY_COMPLETION = "EMPTY_COMPLETION"

@@ -15,7 +15,7 @@ from error_payloads import error_info as info
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bootstrap.causes import (
+from bootstrap.causes.classify import (
     CRM_API,
     classify_exception,
     classify_http,

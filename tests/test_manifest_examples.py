@@ -12,8 +12,8 @@ import yaml
 from click.testing import CliRunner
 
 from bootstrap.cli import cli
-from bootstrap.loader import load_manifests
-from bootstrap.manifest import json_schema_text
+from bootstrap.manifest.loader import load_manifests
+from bootstrap.manifest.schema import json_schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "manifests").glob("*.yaml"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.loader import (
+from bootstrap.manifest.loader import (
     MAX_BYTES,
     Diagnostic,
     Severity,
@@ -15,7 +15,7 @@ from bootstrap.loader import (
     load_manifests,
     read_yaml,
 )
-from bootstrap.manifest import (
+from bootstrap.manifest.schema import (
     check_label,
     check_parent,
     check_project_id,

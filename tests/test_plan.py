@@ -11,9 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bootstrap.catalog import AIPLATFORM, CONSUMER_PROCUREMENT
-from bootstrap.desired import DesiredModel, DesiredProject
-from bootstrap.errors import Cause, Failure
-from bootstrap.observed import (
+from bootstrap.checks import CheckStatus
+from bootstrap.cloud.observed import (
     BillingAccountInfo,
     ModelAccess,
     Observed,
@@ -24,14 +23,11 @@ from bootstrap.observed import (
     ProjectState,
     ServiceState,
 )
-from bootstrap.plan import (
-    Action,
-    CheckStatus,
-    ProjectPlan,
-    apply_preflight,
-    plan_project,
-    required_permissions,
-)
+from bootstrap.errors import Cause, Failure
+from bootstrap.manifest.desired import DesiredModel, DesiredProject
+from bootstrap.plan.model import Action, ProjectPlan
+from bootstrap.plan.planner import plan_project
+from bootstrap.plan.preflight import apply_preflight, required_permissions
 
 P = "demo-proj"
 ACC = "012345-6789AB-CDEF01"

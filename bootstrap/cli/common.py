@@ -22,8 +22,8 @@ from bootstrap.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from bootstrap.clock import Clock
-    from bootstrap.cloud import Cloud
-    from bootstrap.desired import Desired, DesiredProject
+    from bootstrap.cloud.protocol import Cloud
+    from bootstrap.manifest.desired import Desired, DesiredProject
     from bootstrap.report.model import RunReport
 
 P = ParamSpec("P")
@@ -215,7 +215,7 @@ def today(as_of: dt.date | None) -> dt.date:
 
 def load_desired(paths: Sequence[str], as_of: dt.date) -> Desired:
     """Load and validate manifests; print every diagnostic; exit 1 when any is an error."""
-    from bootstrap.loader import load_manifests
+    from bootstrap.manifest.loader import load_manifests
 
     result = load_manifests(paths, as_of=as_of)
     for diagnostic in result.diagnostics:
@@ -234,7 +234,7 @@ def select_shard(
     `--shard K/N` counts K from 1; Cloud Run jobs set CLOUD_RUN_TASK_INDEX (from 0) and
     CLOUD_RUN_TASK_COUNT, which are used when --shard is not given.
     """
-    from bootstrap.shard import in_shard, parse_shard
+    from bootstrap.jobs.shard import in_shard, parse_shard
 
     if spec is not None:
         try:
@@ -267,9 +267,9 @@ shard_option = click.option(
 
 def connect(options: CloudOptions, *, as_of: dt.date, clock: Clock | None = None) -> Cloud:
     from bootstrap.clock import SystemClock
-    from bootstrap.gcp import connect as gcp_connect
-    from bootstrap.gcp import settings_from_env
+    from bootstrap.gcp.client import connect as gcp_connect
     from bootstrap.gcp.ratelimit import parse_rate_limit_window
+    from bootstrap.gcp.settings import settings_from_env
 
     rate_limits: dict[str, float] | None = None
     capacities: dict[str, float] = {}
@@ -296,13 +296,8 @@ def connect(options: CloudOptions, *, as_of: dt.date, clock: Clock | None = None
 
 def emit_report(report: RunReport, fmt: str, outputs: Sequence[str]) -> None:
     """Print the report in `fmt`, write each --output, append to $GITHUB_STEP_SUMMARY if set."""
-    from bootstrap.report import (
-        Format,
-        append_step_summary,
-        parse_outputs,
-        render,
-        write_outputs,
-    )
+    from bootstrap.report.outputs import append_step_summary, parse_outputs, write_outputs
+    from bootstrap.report.render import Format, render
 
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     width = 80

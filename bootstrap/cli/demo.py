@@ -34,11 +34,12 @@ def demo(manifest: str | None, outputs: tuple[str, ...]) -> None:
     when every project ended as the demo world was designed to.
     """
     from bootstrap.catalog import today_utc
-    from bootstrap.clock_fast import FastForwardClock
-    from bootstrap.demo import emulator_environment, expected_summary, mismatches
-    from bootstrap.jobs import SmokeOptions, run_job
-    from bootstrap.outcome import Command
-    from bootstrap.results import RunOptions
+    from bootstrap.clock import FastForwardClock
+    from bootstrap.jobs.demo import emulator_environment, expected_summary, mismatches
+    from bootstrap.jobs.pipelines import run_job
+    from bootstrap.jobs.status import Command
+    from bootstrap.reconcile.options import RunOptions
+    from bootstrap.smoke.suite import SmokeOptions
 
     path = Path(manifest or DEFAULT_MANIFEST)
     if not path.is_file():

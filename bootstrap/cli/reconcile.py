@@ -34,12 +34,12 @@ from bootstrap.cli.progress import progress
 
 if TYPE_CHECKING:
     from bootstrap.clock import Clock
-    from bootstrap.cloud import Cloud
-    from bootstrap.desired import DesiredModel, DesiredProject, SmokeSettings
-    from bootstrap.jobs import SmokeOptions
-    from bootstrap.outcome import Command
+    from bootstrap.cloud.protocol import Cloud
+    from bootstrap.jobs.status import Command
+    from bootstrap.manifest.desired import DesiredModel, DesiredProject, SmokeSettings
+    from bootstrap.reconcile.options import RunOptions
     from bootstrap.report.model import RunReport
-    from bootstrap.results import RunOptions
+    from bootstrap.smoke.suite import SmokeOptions
 
 manifests_argument = click.argument("manifests", nargs=-1, type=click.Path(exists=True))
 no_probe_option = click.option(
@@ -164,9 +164,9 @@ def audit(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
 
 
 def _run(request: JobRequest) -> None:
-    from bootstrap.jobs import SmokeOptions
-    from bootstrap.outcome import Command
-    from bootstrap.results import RunOptions
+    from bootstrap.jobs.status import Command
+    from bootstrap.reconcile.options import RunOptions
+    from bootstrap.smoke.suite import SmokeOptions
 
     date = today(request.as_of)
     clock = common.cancellable_clock()
@@ -203,8 +203,8 @@ def _projects(
     request: JobRequest, date: dt.date, clock: Clock
 ) -> tuple[list[DesiredProject], SmokeSettings, Cloud]:
     """The projects to work on: from manifests, or discovered under --parent."""
-    from bootstrap.desired import SmokeSettings
-    from bootstrap.jobs import discover_projects
+    from bootstrap.jobs.discovery import discover_projects
+    from bootstrap.manifest.desired import SmokeSettings
 
     if request.parent is None:
         if not request.manifests:
@@ -235,7 +235,7 @@ def _job(
     clock: Clock,
     smoke: SmokeOptions,
 ) -> RunReport:
-    from bootstrap.jobs import run_job
+    from bootstrap.jobs.pipelines import run_job
 
     label = "planning" if command.value == "plan" else command.value
     with progress(len(projects), label=label) as on_event:
@@ -270,7 +270,7 @@ def _labels(values: Sequence[str]) -> dict[str, str]:
 
 def _policy_models(values: Sequence[str]) -> tuple[DesiredModel, ...]:
     from bootstrap.catalog import lookup
-    from bootstrap.desired import DesiredModel
+    from bootstrap.manifest.desired import DesiredModel
 
     models = []
     for value in values or ("gpt-oss-120b@global",):

@@ -23,7 +23,8 @@ def merge(files: tuple[str, ...], fmt: str, outputs: tuple[str, ...]) -> None:
 
     The exit code is the merged run's: the first of 1, 3, 2, 0 among the shards.
     """
-    from bootstrap.report import merge_reports, report_from_json
+    from bootstrap.report.json_report import report_from_json
+    from bootstrap.report.merge import merge_reports
 
     reports = []
     for name in files:

@@ -52,7 +52,8 @@ def smoke(
     Passes only when content streams, a finish reason arrives and the stream ends with [DONE].
     Records time to first token and tokens per second. Exit 0 all passed, 1 any failed.
     """
-    from bootstrap.jobs import SmokeOptions, run_smoke_job
+    from bootstrap.jobs.pipelines import run_smoke_job
+    from bootstrap.smoke.suite import SmokeOptions
 
     date = today(as_of)
     desired = load_desired(manifests, date)

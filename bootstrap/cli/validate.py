@@ -49,7 +49,7 @@ def validate(ctx: click.Context, paths: tuple[str, ...], show: bool, as_of: dt.d
     (warnings allowed), 1 otherwise.
     """
     from bootstrap.catalog import today_utc
-    from bootstrap.loader import Severity, load_manifests
+    from bootstrap.manifest.loader import Severity, load_manifests
 
     result = load_manifests(paths, as_of=as_of or today_utc())
     for diagnostic in result.diagnostics:
@@ -72,6 +72,6 @@ def validate(ctx: click.Context, paths: tuple[str, ...], show: bool, as_of: dt.d
 @click.command()
 def schema() -> None:
     """Print the manifest's JSON Schema (the repository keeps it in manifest.schema.json)."""
-    from bootstrap.manifest import json_schema_text
+    from bootstrap.manifest.schema import json_schema_text
 
     click.echo(json_schema_text(), nl=False)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from bootstrap.emulator import billing, crm, errors, serviceusage, vertex
+from bootstrap.emulator import billing, crm, google_errors, operations, serviceusage, vertex
 from bootstrap.emulator.calls import Call, Reply, Route
 from bootstrap.emulator.control import control
 from bootstrap.emulator.faults import Action, Faults, Phase, Rule
@@ -42,7 +42,9 @@ class EmulatorApp:
         self.latency_ms = latency_ms
         self.quiet = quiet
         self.routes: dict[str, list[tuple[re.Pattern[str], Route]]] = {}
-        for route in crm.ROUTES + serviceusage.ROUTES + billing.ROUTES + vertex.ROUTES:
+        for route in (
+            crm.ROUTES + operations.ROUTES + serviceusage.ROUTES + billing.ROUTES + vertex.ROUTES
+        ):
             self.routes.setdefault(route.method, []).append(
                 (re.compile(route.pattern + r"/?"), route)
             )
@@ -85,20 +87,38 @@ class EmulatorApp:
     async def serve_api(
         self, scope: dict[str, Any], receive: Receive, send: Send, body: bytes
     ) -> tuple[int, str, bool]:
+        """Answer one API request. Returns the status sent (0: none), the caller's email and
+        whether the route mutates, for the journal."""
         method, path = scope["method"], scope["path"]
         route, params = self.resolve(method, path)
         mutating = bool(route and route.mutating)
         rule = self.faults.pick(method, path, body) if self.faults.rules else None
-        if rule is not None and rule.phase == Phase.BEFORE and not rule.action.startswith("sse_"):
-            outcome = await self.apply_fault(rule, scope, receive, send)
-            if outcome is not None:
-                return outcome, _email(self.store, scope), mutating
+        outcome = await self._fault_at(Phase.BEFORE, rule, scope, receive, send)
+        if outcome is not None:
+            return outcome, _email(self.store, scope), mutating
         if self.latency_ms:
             await asyncio.sleep(self.latency_ms / 1000)
+        reply, email = self.handle(route, params, scope, body)
+        outcome = await self._fault_at(Phase.AFTER, rule, scope, receive, send)
+        if outcome is not None:
+            return outcome, email, mutating
+        if reply.events is not None:
+            await self.stream(reply, send, receive, scope, rule)
+        else:
+            await _send_json(send, reply.status, reply.body, reply.headers)
+        return reply.status, email, mutating
+
+    def handle(
+        self, route: Route | None, params: dict[str, str], scope: dict[str, Any], body: bytes
+    ) -> tuple[Reply, str]:
+        """Authenticate, charge the quota and run the backend; API errors become error replies.
+        Returns the reply and the caller's email ('' when authentication did not get that far)."""
         email = ""
         try:
             if route is None:
-                raise errors.not_found(f"The requested URL {path} was not found on this server.")
+                raise google_errors.not_found(
+                    f"The requested URL {scope['path']} was not found on this server."
+                )
             principal = self.store.principal(_bearer(scope))
             email = principal.email
             consumer = f"projects/{params.get('p', '')}" if "p" in params else email
@@ -109,26 +129,19 @@ class EmulatorApp:
                 now=self.store.clock.elapsed(),
                 consumer=consumer,
             )
-            call = Call(
-                method,
-                path,
-                params,
-                parse_qs(scope["query_string"].decode("latin-1")),
-                _json(body),
-                principal,
-            )
-            reply = route.handler(self.store, call)
-        except errors.ApiError as exc:
-            reply = Reply(status=exc.http, body=exc.body())
-        if rule is not None and rule.phase == Phase.AFTER and not rule.action.startswith("sse_"):
-            outcome = await self.apply_fault(rule, scope, receive, send)
-            if outcome is not None:
-                return outcome, email, mutating
-        if reply.events is not None:
-            await self.stream(reply, send, receive, scope, rule)
-            return reply.status, email, mutating
-        await _send_json(send, reply.status, reply.body, reply.headers)
-        return reply.status, email, mutating
+            query = parse_qs(scope["query_string"].decode("latin-1"))
+            call = Call(scope["method"], scope["path"], params, query, _json(body), principal)
+            return route.handler(self.store, call), email
+        except google_errors.ApiError as exc:
+            return Reply(status=exc.http, body=exc.body()), email
+
+    async def _fault_at(
+        self, phase: Phase, rule: Rule | None, scope: dict[str, Any], receive: Receive, send: Send
+    ) -> int | None:
+        """Apply a rule due at this phase; SSE rules act while streaming instead (see stream)."""
+        if rule is None or rule.phase != phase or rule.action.startswith("sse_"):
+            return None
+        return await self.apply_fault(rule, scope, receive, send)
 
     async def apply_fault(
         self, rule: Rule, scope: dict[str, Any], receive: Receive, send: Send
@@ -210,7 +223,7 @@ def _json(body: bytes) -> Any:
     try:
         return json.loads(body)
     except ValueError as exc:
-        raise errors.invalid_argument(f"Invalid JSON payload received. {exc}") from exc
+        raise google_errors.invalid_argument(f"Invalid JSON payload received. {exc}") from exc
 
 
 async def _read_body(receive: Receive) -> bytes:

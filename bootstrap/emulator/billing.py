@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bootstrap.emulator import errors
+from bootstrap.emulator import google_errors
 from bootstrap.emulator.calls import Call, QuotaKind, Reply, Route, page, page_size
 from bootstrap.emulator.state import BillingView, Store
 from bootstrap.emulator.world import BillingAccount, Project, ProjectState
@@ -42,7 +42,7 @@ def _project(store: Store, call: Call, permission: str) -> Project:
     key = call.params["p"]
     project = store.project(key)
     if project is None:
-        raise errors.permission_denied(permission, f"projects/{key}", domain=DOMAIN)
+        raise google_errors.permission_denied(permission, f"projects/{key}", domain=DOMAIN)
     store.require(call.principal, permission, f"projects/{project.project_id}", domain=DOMAIN)
     return project
 
@@ -58,7 +58,9 @@ def get_info(store: Store, call: Call) -> Reply:
 def update_info(store: Store, call: Call) -> Reply:
     project = _project(store, call, "resourcemanager.projects.createBillingAssignment")
     if project.state != ProjectState.ACTIVE:
-        raise errors.failed_precondition(f"Project {project.project_id} is pending deletion.")
+        raise google_errors.failed_precondition(
+            f"Project {project.project_id} is pending deletion."
+        )
     raw = call.field("billingAccountName", "billing_account_name") or ""
     account_id = str(raw).removeprefix("billingAccounts/") or None
     if account_id is not None:
@@ -67,14 +69,14 @@ def update_info(store: Store, call: Call) -> Reply:
         if account is None or not store.allowed(
             call.principal, "billing.resourceAssociations.create", resource
         ):
-            raise errors.permission_denied(
+            raise google_errors.permission_denied(
                 "billing.resourceAssociations.create", resource, domain=DOMAIN
             )
         linked = [
             p for p in store.world.projects if p.billing_account == account_id and p is not project
         ]
         if project.billing_account != account_id and len(linked) >= account.link_quota:
-            raise errors.failed_precondition(
+            raise google_errors.failed_precondition(
                 "Precondition check failed.",
                 {
                     "@type": "type.googleapis.com/google.rpc.QuotaFailure",
@@ -100,7 +102,7 @@ def _account(store: Store, call: Call, permission: str) -> BillingAccount:
     account = store.accounts.get(account_id)
     resource = f"billingAccounts/{account_id}"
     if account is None or not store.allowed(call.principal, permission, resource):
-        raise errors.permission_denied(permission, resource, domain=DOMAIN)
+        raise google_errors.permission_denied(permission, resource, domain=DOMAIN)
     return account
 
 
@@ -145,7 +147,7 @@ def list_account_projects(store: Store, call: Call) -> Reply:
 def test_account_permissions(store: Store, call: Call) -> Reply:
     resource = f"billingAccounts/{call.params['a']}"
     if call.params["a"] not in store.accounts:
-        raise errors.permission_denied("billing.accounts.get", resource, domain=DOMAIN)
+        raise google_errors.permission_denied("billing.accounts.get", resource, domain=DOMAIN)
     wanted = call.field("permissions") or []
     held = [p for p in wanted if store.allowed(call.principal, p, resource)]
     return Reply(body={"permissions": held} if held else {})

@@ -1,16 +1,17 @@
 """Cloud Resource Manager v3 (GAPIC) and v1 (gcloud): projects get/create/search/list,
-testIamPermissions, and operation rendering for every operation kind.
+testIamPermissions, and the rendering of its own (project create) operations.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from bootstrap.emulator import errors
+from bootstrap.emulator import google_errors
 from bootstrap.emulator.calls import Call, QuotaKind, Reply, Route, page, page_size
 from bootstrap.emulator.clock import format_rfc3339
-from bootstrap.emulator.serviceusage import service_json
+from bootstrap.emulator.longrunning import operation_body
 from bootstrap.emulator.state import CRM_DOMAIN, Store
 from bootstrap.emulator.world import Project, ProjectState
 
@@ -19,7 +20,6 @@ GET = "resourcemanager.projects.get"
 API = "cloudresourcemanager"
 T_V3 = "type.googleapis.com/google.cloud.resourcemanager.v3."
 T_V1 = "type.googleapis.com/google.cloudresourcemanager.v1."
-T_SU = "type.googleapis.com/google.api.serviceusage.v1."
 
 
 def v3_json(project: Project) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def readable_project(store: Store, call: Call, key: str) -> Project:
     project = store.project(key)
     resource = f"projects/{key}"
     if project is None or not store.allowed(call.principal, GET, resource):
-        raise errors.permission_denied(GET, f"//{CRM_DOMAIN}/{resource}", domain=CRM_DOMAIN)
+        raise google_errors.permission_denied(GET, f"//{CRM_DOMAIN}/{resource}", domain=CRM_DOMAIN)
     return project
 
 
@@ -73,7 +73,7 @@ def get_v3(store: Store, call: Call) -> Reply:
 def get_v1(store: Store, call: Call) -> Reply:
     try:
         return Reply(body=v1_json(readable_project(store, call, call.params["p"])))
-    except errors.ApiError as exc:
+    except google_errors.ApiError as exc:
         exc.message = "The caller does not have permission"
         raise
 
@@ -82,14 +82,14 @@ def _create(
     store: Store, call: Call, *, parent: str, project_id: str, display: str, kind: str
 ) -> Reply:
     if not PROJECT_ID.match(project_id or "") or project_id.endswith("-"):
-        raise errors.invalid_argument(
+        raise google_errors.invalid_argument(
             f"field [project_id] has issue [invalid format: {project_id!r}]"
         )
     store.require(
         call.principal, "resourcemanager.projects.create", parent or "*", domain=CRM_DOMAIN
     )
     if store.project(project_id) is not None:
-        raise errors.ApiError(409, "ALREADY_EXISTS", "Requested entity already exists")
+        raise google_errors.ApiError(409, "ALREADY_EXISTS", "Requested entity already exists")
     labels = call.field("labels") or {}
     project = Project(
         project_id=project_id,
@@ -228,66 +228,27 @@ def test_permissions(store: Store, call: Call) -> Reply:
     return Reply(body={"permissions": held} if held else {})
 
 
+# Per create kind: the metadata @type, the response @type and the project rendering.
+_CREATE_OPERATIONS: dict[str, tuple[str, str, Callable[[Project], dict[str, Any]]]] = {
+    "crm_create_v3": (T_V3 + "CreateProjectMetadata", T_V3 + "Project", v3_json),
+    "crm_create_v1": (T_V1 + "ProjectCreationStatus", T_V1 + "Project", v1_json),
+}
+OPERATION_KINDS = tuple(_CREATE_OPERATIONS)
+
+
 def operation_json(store: Store, op: dict[str, Any]) -> dict[str, Any]:
-    """An Operation in the shape and with the @type values each client needs."""
-    body: dict[str, Any] = {"name": op["name"]}
-    kind = op["kind"]
+    """A create operation in the shape and with the @type values its API version's clients need."""
+    metadata_type, response_type, render = _CREATE_OPERATIONS[op["kind"]]
     project = store.project(op["project"])
-    if kind == "crm_create_v3":
-        body["metadata"] = {
-            "@type": T_V3 + "CreateProjectMetadata",
-            "createTime": project.create_time if project else "",
-            "gettable": True,
-            "ready": bool(op["done"]),
-        }
-    elif kind == "crm_create_v1":
-        body["metadata"] = {
-            "@type": T_V1 + "ProjectCreationStatus",
-            "createTime": project.create_time if project else "",
-            "gettable": True,
-            "ready": bool(op["done"]),
-        }
-    else:
-        numbers = project.number if project else op["project"]
-        names = [f"projects/{numbers}/services/{s}" for s in op["payload"]["services"]]
-        body["metadata"] = {"@type": T_SU + "OperationMetadata", "resourceNames": names}
-    if not op["done"]:
-        return body
-    body["done"] = True
-    if op["error"]:
-        body["error"] = op["error"]
-    elif project is None:
-        body["error"] = {"code": 5, "message": "The project no longer exists."}
-    elif kind == "crm_create_v3":
-        body["response"] = {"@type": T_V3 + "Project", **v3_json(project)}
-    elif kind == "crm_create_v1":
-        body["response"] = {"@type": T_V1 + "Project", **v1_json(project)}
-    elif kind == "su_enable":
-        service = service_json(store, project, op["payload"]["services"][0])
-        body["response"] = {"@type": T_SU + "EnableServiceResponse", "service": service}
-    elif kind == "su_disable":
-        service = service_json(store, project, op["payload"]["services"][0])
-        body["response"] = {"@type": T_SU + "DisableServiceResponse", "service": service}
-    else:
-        services = [service_json(store, project, s) for s in op["payload"]["services"]]
-        body["response"] = {"@type": T_SU + "BatchEnableServicesResponse", "services": services}
-    return body
-
-
-def get_operation(store: Store, call: Call) -> Reply:
-    name = f"operations/{call.params['op']}"
-    if name == "operations/noop.DONE_OPERATION":
-        return Reply(
-            body={
-                "name": name,
-                "done": True,
-                "response": {"@type": "type.googleapis.com/google.protobuf.Empty"},
-            }
-        )
-    op = store.poll(name)
-    if op is None:
-        raise errors.not_found(f"Operation '{name}' not found.")
-    return Reply(body=operation_json(store, op))
+    metadata = {
+        "@type": metadata_type,
+        "createTime": project.create_time if project else "",
+        "gettable": True,
+        "ready": bool(op["done"]),
+    }
+    return operation_body(
+        op, project, metadata, lambda created: {"@type": response_type, **render(created)}
+    )
 
 
 W = QuotaKind.WRITE
@@ -302,10 +263,8 @@ ROUTES = [
         test_permissions,
         API,
     ),
-    Route("GET", r"/v3/operations/(?P<op>.+)", get_operation, API),
     Route("GET", r"/v1/projects", list_v1, API),
     Route("POST", r"/v1/projects", create_v1, API, W, mutating=True, cost=10),
     Route("GET", r"/v1/projects/(?P<p>[^/:]+)", get_v1, API),
     Route("POST", r"/v1/(?P<resource>projects/[^/:]+):testIamPermissions", test_permissions, API),
-    Route("GET", r"/v1/operations/(?P<op>[^/]+)", get_operation, "operations"),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from bootstrap.emulator import errors
+from bootstrap.emulator import google_errors
 from bootstrap.emulator.calls import QuotaKind, Route
 from bootstrap.emulator.world import Quotas
 
@@ -71,7 +71,7 @@ class QuotaBuckets:
         if tokens < cost:
             self.buckets[key] = (tokens, now)
             retry = max(1, math.ceil((cost - tokens) / rate))
-            raise errors.rate_limited(
+            raise google_errors.rate_limited(
                 service=f"{route.api}.googleapis.com", metric=metric, limit=limit, value=per_min,
                 consumer=consumer, retry_s=retry,
             )  # fmt: skip

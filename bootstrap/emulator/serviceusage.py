@@ -1,14 +1,15 @@
 """Service Usage v1: services get/list/batchGet/enable/batchEnable/disable, with the real
-preconditions (billing for paid services, one activation at a time, batch limits) and
-operations that complete after N polls or T virtual seconds.
+preconditions (billing for paid services, one activation at a time, batch limits), and the
+rendering of its operations (which complete after N polls or T virtual seconds).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bootstrap.emulator import errors
+from bootstrap.emulator import google_errors
 from bootstrap.emulator.calls import Call, QuotaKind, Reply, Route, page, page_size
+from bootstrap.emulator.longrunning import operation_body
 
 if TYPE_CHECKING:
     from bootstrap.emulator.state import Store
@@ -45,12 +46,12 @@ def _project(store: Store, call: Call, permission: str) -> Project:
 def _known(store: Store, names: list[str]) -> None:
     unknown = [n for n in names if n not in store.services]
     if unknown:
-        raise errors.ApiError(
+        raise google_errors.ApiError(
             403,
             "PERMISSION_DENIED",
             f"Not found or permission denied for service(s): {', '.join(unknown)}.",
             [
-                errors.error_info(
+                google_errors.error_info(
                     "SERVICE_CONFIG_NOT_FOUND_OR_PERMISSION_DENIED",
                     DOMAIN,
                     services=",".join(unknown),
@@ -68,7 +69,7 @@ def list_services(store: Store, call: Call) -> Reply:
     project = _project(store, call, "serviceusage.services.list")
     wanted = call.arg("filter").replace(" ", "")
     if wanted not in ("", "state:ENABLED", "state:DISABLED"):
-        raise errors.invalid_argument(
+        raise google_errors.invalid_argument(
             f"Invalid filter: {wanted}. Only state:ENABLED or state:DISABLED."
         )
     names = list(dict.fromkeys([s.name for s in store.world.services] + project.services))
@@ -90,90 +91,117 @@ def batch_get(store: Store, call: Call) -> Reply:
     project = _project(store, call, "serviceusage.services.get")
     names = call.query.get("names", [])
     if len(names) > 30:
-        raise errors.invalid_argument("At most 30 services can be requested in one batchGet.")
+        raise google_errors.invalid_argument(
+            "At most 30 services can be requested in one batchGet."
+        )
     services = []
     for full in names:
         parent, _, service = full.partition("/services/")
         if store.project(parent.removeprefix("projects/")) is not project:
-            raise errors.invalid_argument(
+            raise google_errors.invalid_argument(
                 f"Service name {full} does not match parent projects/{call.params['p']}."
             )
         services.append(service_json(store, project, service))
     return Reply(body={"services": services} if services else {})
 
 
-def _noop(
-    store: Store, project: Project, services: list[str], response_type: str
-) -> dict[str, Any]:
-    metadata = {
+def _metadata(project_number: str, services: list[str]) -> dict[str, Any]:
+    return {
         "@type": T_SU + "OperationMetadata",
-        "resourceNames": [f"projects/{project.number}/services/{s}" for s in services],
+        "resourceNames": [f"projects/{project_number}/services/{s}" for s in services],
     }
-    rendered = [service_json(store, project, s) for s in services]
+
+
+# Per operation kind: the response @type and whether it carries one service or a list.
+_RESPONSES: dict[str, tuple[str, bool]] = {
+    "su_enable": ("EnableServiceResponse", True),
+    "su_disable": ("DisableServiceResponse", True),
+}
+_BATCH_RESPONSE = ("BatchEnableServicesResponse", False)
+
+
+def _response(store: Store, project: Project, kind: str, services: list[str]) -> dict[str, Any]:
+    response_type, single = _RESPONSES.get(kind, _BATCH_RESPONSE)
     response: dict[str, Any] = {"@type": T_SU + response_type}
-    if response_type == "EnableServiceResponse":
-        response["service"] = rendered[0]
+    if single:
+        response["service"] = service_json(store, project, services[0])
     else:
-        response["services"] = rendered
-    return {"name": NOOP, "metadata": metadata, "done": True, "response": response}
+        response["services"] = [service_json(store, project, s) for s in services]
+    return response
+
+
+def operation_json(store: Store, op: dict[str, Any]) -> dict[str, Any]:
+    """An enable, disable or batch-enable operation as the Service Usage clients expect it."""
+    services: list[str] = op["payload"]["services"]
+    project = store.project(op["project"])
+    metadata = _metadata(project.number if project else op["project"], services)
+    return operation_body(
+        op, project, metadata, lambda found: _response(store, found, op["kind"], services)
+    )
+
+
+def _noop(store: Store, project: Project, services: list[str], kind: str) -> dict[str, Any]:
+    """What enabling already-enabled services answers: an operation born done, never stored."""
+    return {
+        "name": NOOP,
+        "metadata": _metadata(project.number, services),
+        "done": True,
+        "response": _response(store, project, kind, services),
+    }
 
 
 def _check_enable(store: Store, project: Project, services: list[str]) -> None:
     _known(store, services)
     for service in services:
         if store.activating(project, service):
-            raise errors.failed_precondition(
+            raise google_errors.failed_precondition(
                 "Another activation or deactivation is in progress for service(s) "
                 f"'{service}' in project '{project.number}'. Please retry later."
             )
     paid = [s for s in services if store.services[s].requires_billing and s not in project.services]
     if paid and not store.billing_enabled(project):
-        raise errors.billing_required_for_enable(project.number, paid)
+        raise google_errors.billing_required_for_enable(project.number, paid)
 
 
 def enable(store: Store, call: Call) -> Reply:
-    from bootstrap.emulator.crm import operation_json
-
     project = _project(store, call, "serviceusage.services.enable")
     service = call.params["s"]
     _check_enable(store, project, [service])
     if service in project.services:
-        return Reply(body=_noop(store, project, [service], "EnableServiceResponse"))
+        return Reply(body=_noop(store, project, [service], "su_enable"))
     op = store.new_operation(kind="su_enable", project=project, payload={"services": [service]})
     return Reply(body=operation_json(store, op))
 
 
 def batch_enable(store: Store, call: Call) -> Reply:
-    from bootstrap.emulator.crm import operation_json
-
     project = _project(store, call, "serviceusage.services.enable")
     ids = list(call.field("serviceIds", "service_ids") or [])
     if len(ids) < 2:
-        raise errors.invalid_argument(
+        raise google_errors.invalid_argument(
             "Request contains an invalid argument: batchEnable needs at least two service ids; "
             "enable a single service with services.enable."
         )
     if len(ids) > 20:
-        raise errors.invalid_argument(
+        raise google_errors.invalid_argument(
             "Request contains an invalid argument: at most 20 services per batchEnable."
         )
     _check_enable(store, project, ids)
     if all(s in project.services for s in ids):
-        return Reply(body=_noop(store, project, ids, "BatchEnableServicesResponse"))
+        return Reply(body=_noop(store, project, ids, "su_batch"))
     op = store.new_operation(kind="su_batch", project=project, payload={"services": ids})
     return Reply(body=operation_json(store, op))
 
 
 def disable(store: Store, call: Call) -> Reply:
-    from bootstrap.emulator.crm import operation_json
-
     project = _project(store, call, "serviceusage.services.disable")
     service = call.params["s"]
     _known(store, [service])
     if store.activating(project, service):
-        raise errors.failed_precondition("Another activation or deactivation is in progress.")
+        raise google_errors.failed_precondition(
+            "Another activation or deactivation is in progress."
+        )
     if service not in project.services:
-        raise errors.failed_precondition(
+        raise google_errors.failed_precondition(
             f"Service {service} is not enabled for project {project.number}."
         )
     op = store.new_operation(kind="su_disable", project=project, payload={"services": [service]})

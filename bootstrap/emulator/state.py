@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from bootstrap.emulator import errors
+from bootstrap.emulator import google_errors
 from bootstrap.emulator.clock import VirtualClock, parse_rfc3339
 from bootstrap.emulator.world import (
     BillingAccount,
@@ -97,7 +97,7 @@ class Store:
     def principal(self, token: str | None) -> Principal:
         principal = self.principals_by_token.get(token or "")
         if principal is None:
-            raise errors.unauthenticated()
+            raise google_errors.unauthenticated()
         return principal
 
     def project(self, key: str) -> Project | None:
@@ -153,13 +153,13 @@ class Store:
     def require(self, principal: Principal, permission: str, resource: str, *, domain: str) -> None:
         if not self.allowed(principal, permission, resource):
             full = f"//{domain}/{resource}" if domain == CRM_DOMAIN else resource
-            raise errors.permission_denied(permission, full, domain=domain)
+            raise google_errors.permission_denied(permission, full, domain=domain)
 
     def active_project(self, key: str, *, service: str) -> Project:
         """The project for a non-CRM API: missing or being deleted answers 403 (inferred shape)."""
         project = self.project(key)
         if project is None or project.state != ProjectState.ACTIVE:
-            raise errors.consumer_invalid(key, service=service)
+            raise google_errors.consumer_invalid(key, service=service)
         return project
 
     # -- services and operations --------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
-from bootstrap.emulator import errors
+from bootstrap.emulator import google_errors
 from bootstrap.emulator.calls import Call, QuotaKind, Reply, Route
 from bootstrap.emulator.chat import Answer, answer
 from bootstrap.emulator.state import Store
@@ -44,8 +44,8 @@ def publisher_model_json(offer: ModelOffer) -> dict[str, Any]:
     }
 
 
-def _not_found(name: str) -> errors.ApiError:
-    return errors.not_found(f"Publisher Model `{name}` not found.")
+def _not_found(name: str) -> google_errors.ApiError:
+    return google_errors.not_found(f"Publisher Model `{name}` not found.")
 
 
 def retired(store: Store, offer: ModelOffer) -> bool:
@@ -66,19 +66,21 @@ def _project(store: Store, call: Call, permission: str, resource_suffix: str = "
     project = store.active_project(call.params["p"], service=DOMAIN)
     resource = f"projects/{call.params['p']}{resource_suffix}"
     if not store.allowed(call.principal, permission, f"projects/{project.project_id}"):
-        raise errors.permission_denied(permission, resource, domain=DOMAIN)
+        raise google_errors.permission_denied(permission, resource, domain=DOMAIN)
     return project
 
 
 def _require_service(store: Store, project: Project, service: str, *, with_lag: bool) -> None:
     usable = store.service_usable(project, service) if with_lag else service in project.services
     if not usable:
-        raise errors.service_disabled(service, store.service_info(service).title, project.number)
+        raise google_errors.service_disabled(
+            service, store.service_info(service).title, project.number
+        )
 
 
 def _require_billing(store: Store, project: Project) -> None:
     if not store.billing_enabled(project):
-        raise errors.billing_disabled(project.number, DOMAIN)
+        raise google_errors.billing_disabled(project.number, DOMAIN)
 
 
 def enable_model(store: Store, call: Call) -> Reply:
@@ -107,7 +109,7 @@ def eula(store: Store, call: Call) -> Reply:
     _require_service(store, project, DOMAIN, with_lag=False)
     model = str(call.field("publisherModel", "publisher_model") or "")
     if not model.startswith("publishers/"):
-        raise errors.invalid_argument(
+        raise google_errors.invalid_argument(
             "publisher_model must look like publishers/{publisher}/models/{model}."
         )
     if call.params["verb"] == "accept" and model not in project.eula_accepted:
@@ -129,10 +131,10 @@ def chat_completions(store: Store, call: Call) -> Reply:
     _require_billing(store, project)
     request = call.body
     if not isinstance(request, dict) or not isinstance(request.get("messages"), list):
-        raise errors.invalid_argument("Request contains an invalid argument.")
+        raise google_errors.invalid_argument("Request contains an invalid argument.")
     model_id = str(request.get("model") or "")
     if not MODEL_ID.match(model_id):
-        raise errors.invalid_argument(
+        raise google_errors.invalid_argument(
             f"Invalid model {model_id!r}: expected '<publisher>/<model>'."
         )
     publisher, model = model_id.split("/", 1)
@@ -142,7 +144,7 @@ def chat_completions(store: Store, call: Call) -> Reply:
         raise _not_found(f"projects/{project.number}/locations/{location}/{name}")
     if name not in project.models:
         pid = call.params["p"]
-        raise errors.failed_precondition(
+        raise google_errors.failed_precondition(
             f"Project `{pid}` is not allowed to use Publisher Model "
             f"`projects/{pid}/locations/{location}/{name}`"
         )
@@ -202,58 +204,42 @@ def _event(payload: Any) -> bytes:
 async def _stream(
     store: Store, result: Answer, *, ident: str, created: int, model: str, usage: bool
 ) -> AsyncIterator[bytes]:
+    """The answer as paced chunks: the role after the time to first token, then one delta per
+    token interval, the finish reason, the usage if asked for, and [DONE]."""
     timing = store.world.timing
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        return _event(
-            {
-                "id": ident,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [choice],
-            }
-        )
-
+    head = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model}
     await store.clock.sleep(timing.ttft_ms / 1000)
-    yield chunk({"role": "assistant", "content": ""})
+    yield _chunk(head, {"role": "assistant", "content": ""})
+    for delta in _deltas(result):
+        await store.clock.sleep(timing.token_interval_ms / 1000)
+        yield _chunk(head, delta)
+    yield _chunk(head, {}, str(result.finish))
+    if usage:
+        yield _event({**head, "choices": [], "usage": _usage(result)})
+    yield b"data: [DONE]\n\n"
+
+
+def _chunk(head: dict[str, Any], delta: dict[str, Any], finish: str | None = None) -> bytes:
+    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+    return _event({**head, "choices": [choice]})
+
+
+def _deltas(result: Answer) -> list[dict[str, Any]]:
+    """Reasoning tokens, then content tokens, then the tool call: its header, then its arguments
+    in pieces."""
     deltas: list[dict[str, Any]] = [{"reasoning_content": t} for t in result.reasoning]
     deltas += [{"content": t} for t in result.content]
-    if result.tool_call:
-        call = result.tool_call
+    call = result.tool_call
+    if call:
+        header = {"index": 0, "id": call.id, "type": "function"}
         deltas.append(
-            {
-                "tool_calls": [
-                    {
-                        "index": 0,
-                        "id": call.id,
-                        "type": "function",
-                        "function": {"name": call.name, "arguments": ""},
-                    }
-                ]
-            }
+            {"tool_calls": [{**header, "function": {"name": call.name, "arguments": ""}}]}
         )
         deltas += [
             {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
             for piece in _pieces(call.arguments)
         ]
-    for delta in deltas:
-        await store.clock.sleep(timing.token_interval_ms / 1000)
-        yield chunk(delta)
-    yield chunk({}, str(result.finish))
-    if usage:
-        yield _event(
-            {
-                "id": ident,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [],
-                "usage": _usage(result),
-            }
-        )
-    yield b"data: [DONE]\n\n"
+    return deltas
 
 
 def _pieces(text: str, size: int = 8) -> list[str]:

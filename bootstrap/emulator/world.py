@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bootstrap.emulator.clock import DEFAULT_START
 
@@ -162,76 +162,84 @@ def _keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
 
 
+WORLD_KEYS = {
+    "principals", "organizations", "folders", "billing_accounts", "models", "services",
+    "projects", "timing", "quotas", "clock", "operations",
+}  # fmt: skip
+
+
 def world_from_dict(raw: dict[str, Any] | None, *, seed: int = 0) -> World:
     """Build a World from the snake_case schema; unknown keys are rejected, missing ones defaulted."""
     raw = dict(raw or {})
-    top = {
-        "principals", "organizations", "folders", "billing_accounts", "models", "services",
-        "projects", "timing", "quotas", "clock", "operations",
-    }  # fmt: skip
-    _keys(raw, top, "world")
-    world = World()
-    world.principals = [
-        Principal(email=p["email"], tokens=list(p.get("tokens", [])), grants=_grants(p))
-        for p in raw.get("principals", [])
-    ]
-    world.organizations = [
-        Organization(id=str(o["id"]), display_name=o.get("display_name", ""))
-        for o in raw.get("organizations", [])
-    ]
-    world.folders = [
-        Folder(id=str(f["id"]), parent=f.get("parent", ""), display_name=f.get("display_name", ""))
-        for f in raw.get("folders", [])
-    ]
-    world.billing_accounts = [
-        BillingAccount(
-            id=b["id"],
-            display_name=b.get("display_name", ""),
-            open=bool(b.get("open", True)),
-            link_quota=int(b.get("link_quota", 100)),
-            parent=b.get("parent") or "",
-            currency_code=b.get("currency_code", "USD"),
-        )
-        for b in raw.get("billing_accounts", [])
-    ]
-    world.models = [
-        ModelOffer(
-            name=m["name"],
-            locations=list(m.get("locations", ["us-central1"])),
-            launch_stage=m.get("launch_stage", "GA"),
-            deprecated_on=_date(m.get("deprecated_on")),
-            retired_on=_date(m.get("retired_on")),
-            version_id=str(m.get("version_id", "001")),
-        )
-        for m in raw.get("models", [])
-    ]
-    services = raw.get("services")
-    world.services = (
-        [
-            ServiceInfo(s["name"], s.get("title", s["name"]), bool(s.get("requires_billing")))
-            for s in services
-        ]
-        if services is not None
-        else [ServiceInfo(n, t, b) for n, t, b in DEFAULT_SERVICES]
+    _keys(raw, WORLD_KEYS, "world")
+    world = World(
+        principals=[_principal(p) for p in raw.get("principals", [])],
+        organizations=[_organization(o) for o in raw.get("organizations", [])],
+        folders=[_folder(f) for f in raw.get("folders", [])],
+        billing_accounts=[_billing_account(b) for b in raw.get("billing_accounts", [])],
+        models=[_model(m) for m in raw.get("models", [])],
+        services=_services(raw.get("services")),
+        clock_start=str((raw.get("clock") or {}).get("start", DEFAULT_START)),
     )
-    clock = raw.get("clock") or {}
-    world.clock_start = str(clock.get("start", DEFAULT_START))
+    # Projects without a create time were created when the clock started.
     world.projects = [
         _project(p, seed=seed, default_time=world.clock_start) for p in raw.get("projects", [])
     ]
-    timing = raw.get("timing") or {}
-    _keys(timing, set(Timing.__dataclass_fields__), "timing")
-    world.timing = Timing(**timing)
-    quotas = raw.get("quotas") or {}
-    _keys(quotas, set(Quotas.__dataclass_fields__), "quotas")
-    world.quotas = Quotas(**quotas)
+    world.timing = _settings(Timing, raw.get("timing"), "timing")
+    world.quotas = _settings(Quotas, raw.get("quotas"), "quotas")
     world.operations = [dict(op) for op in raw.get("operations", [])]
     return world
+
+
+def _principal(raw: dict[str, Any]) -> Principal:
+    return Principal(email=raw["email"], tokens=list(raw.get("tokens", [])), grants=_grants(raw))
 
 
 def _grants(principal: dict[str, Any]) -> dict[str, list[str]]:
     grants = principal.get("grants", {})
     return {str(resource): list(perms) for resource, perms in grants.items()}
+
+
+def _organization(raw: dict[str, Any]) -> Organization:
+    return Organization(id=str(raw["id"]), display_name=raw.get("display_name", ""))
+
+
+def _folder(raw: dict[str, Any]) -> Folder:
+    return Folder(
+        id=str(raw["id"]), parent=raw.get("parent", ""), display_name=raw.get("display_name", "")
+    )
+
+
+def _billing_account(raw: dict[str, Any]) -> BillingAccount:
+    return BillingAccount(
+        id=raw["id"],
+        display_name=raw.get("display_name", ""),
+        open=bool(raw.get("open", True)),
+        link_quota=int(raw.get("link_quota", 100)),
+        parent=raw.get("parent") or "",
+        currency_code=raw.get("currency_code", "USD"),
+    )
+
+
+def _model(raw: dict[str, Any]) -> ModelOffer:
+    return ModelOffer(
+        name=raw["name"],
+        locations=list(raw.get("locations", ["us-central1"])),
+        launch_stage=raw.get("launch_stage", "GA"),
+        deprecated_on=_date(raw.get("deprecated_on")),
+        retired_on=_date(raw.get("retired_on")),
+        version_id=str(raw.get("version_id", "001")),
+    )
+
+
+def _services(raw: list[dict[str, Any]] | None) -> list[ServiceInfo]:
+    """A world that names no services gets the default catalogue; an empty list means none."""
+    if raw is None:
+        return [ServiceInfo(n, t, b) for n, t, b in DEFAULT_SERVICES]
+    return [
+        ServiceInfo(s["name"], s.get("title", s["name"]), bool(s.get("requires_billing")))
+        for s in raw
+    ]
 
 
 def _date(value: Any) -> str | None:
@@ -257,66 +265,88 @@ def _project(raw: dict[str, Any], *, seed: int, default_time: str) -> Project:
     )
 
 
+Settings = TypeVar("Settings", Timing, Quotas)
+
+
+def _settings(kind: type[Settings], raw: dict[str, Any] | None, where: str) -> Settings:
+    """A flat settings record (timing, quotas): every field optional, no unknown keys."""
+    values = raw or {}
+    _keys(values, set(kind.__dataclass_fields__), where)
+    return kind(**values)
+
+
 def world_to_dict(world: World) -> dict[str, Any]:
     """The inverse of world_from_dict (same schema, every key present)."""
     return {
-        "principals": [
-            {"email": p.email, "tokens": list(p.tokens), "grants": dict(p.grants)}
-            for p in world.principals
-        ],
+        "principals": [_principal_dict(p) for p in world.principals],
         "organizations": [
             {"id": o.id, "display_name": o.display_name} for o in world.organizations
         ],
         "folders": [
             {"id": f.id, "parent": f.parent, "display_name": f.display_name} for f in world.folders
         ],
-        "billing_accounts": [
-            {
-                "id": b.id,
-                "display_name": b.display_name,
-                "open": b.open,
-                "link_quota": b.link_quota,
-                "parent": b.parent or None,
-                "currency_code": b.currency_code,
-            }
-            for b in world.billing_accounts
-        ],
-        "models": [
-            {
-                "name": m.name,
-                "locations": list(m.locations),
-                "launch_stage": m.launch_stage,
-                "deprecated_on": m.deprecated_on,
-                "retired_on": m.retired_on,
-                "version_id": m.version_id,
-            }
-            for m in world.models
-        ],
+        "billing_accounts": [_billing_account_dict(b) for b in world.billing_accounts],
+        "models": [_model_dict(m) for m in world.models],
         "services": [
             {"name": s.name, "title": s.title, "requires_billing": s.requires_billing}
             for s in world.services
         ],
-        "projects": [
-            {
-                "project_id": p.project_id,
-                "number": p.number,
-                "parent": p.parent,
-                "state": str(p.state),
-                "display_name": p.display_name,
-                "labels": dict(p.labels),
-                "billing_account": p.billing_account,
-                "services": list(p.services),
-                "models": list(p.models),
-                "eula_accepted": list(p.eula_accepted),
-                "create_time": p.create_time,
-            }
-            for p in world.projects
-        ],
-        "timing": {k: getattr(world.timing, k) for k in Timing.__dataclass_fields__},
-        "quotas": {k: getattr(world.quotas, k) for k in Quotas.__dataclass_fields__},
+        "projects": [_project_dict(p) for p in world.projects],
+        "timing": _settings_dict(world.timing),
+        "quotas": _settings_dict(world.quotas),
         "clock": {"start": world.clock_start},
         "operations": [dict(op) for op in world.operations],
     }
+
+
+def _principal_dict(principal: Principal) -> dict[str, Any]:
+    return {
+        "email": principal.email,
+        "tokens": list(principal.tokens),
+        "grants": dict(principal.grants),
+    }
+
+
+def _billing_account_dict(account: BillingAccount) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "display_name": account.display_name,
+        "open": account.open,
+        "link_quota": account.link_quota,
+        "parent": account.parent or None,
+        "currency_code": account.currency_code,
+    }
+
+
+def _model_dict(model: ModelOffer) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "locations": list(model.locations),
+        "launch_stage": model.launch_stage,
+        "deprecated_on": model.deprecated_on,
+        "retired_on": model.retired_on,
+        "version_id": model.version_id,
+    }
+
+
+def _project_dict(project: Project) -> dict[str, Any]:
+    return {
+        "project_id": project.project_id,
+        "number": project.number,
+        "parent": project.parent,
+        "state": str(project.state),
+        "display_name": project.display_name,
+        "labels": dict(project.labels),
+        "billing_account": project.billing_account,
+        "services": list(project.services),
+        "models": list(project.models),
+        "eula_accepted": list(project.eula_accepted),
+        "create_time": project.create_time,
+    }
+
+
+def _settings_dict(settings: Timing | Quotas) -> dict[str, Any]:
+    return {k: getattr(settings, k) for k in type(settings).__dataclass_fields__}
 
 
 def load_world_source(source: dict[str, Any] | str | Path | None) -> dict[str, Any]:

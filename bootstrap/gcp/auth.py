@@ -20,7 +20,7 @@ from google.auth import impersonated_credentials
 from google.oauth2 import credentials as oauth2_credentials
 
 from bootstrap.errors import BootstrapError
-from bootstrap.gcp.errors import unauthenticated
+from bootstrap.gcp.exceptions import unauthenticated
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
@@ -65,7 +65,7 @@ def default_credentials(
 
 
 class CredentialsTokenSource:
-    """A `bootstrap.cloud.TokenSource` over google-auth credentials; thread-safe."""
+    """A `bootstrap.cloud.protocol.TokenSource` over google-auth credentials; thread-safe."""
 
     def __init__(self, credentials: auth_credentials.Credentials) -> None:
         self._credentials = credentials

@@ -13,10 +13,10 @@ from typing import Any
 from google.cloud import billing_v1
 
 from bootstrap.clock import Clock
+from bootstrap.cloud.observed import BillingAccountInfo, ObservedBilling
 from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
 from bootstrap.gcp.calls import Caller, reread
-from bootstrap.gcp.errors import ErrorContext
-from bootstrap.observed import BillingAccountInfo, ObservedBilling
+from bootstrap.gcp.exceptions import ErrorContext
 
 _READ = "cloudbilling.read"
 _WRITE = "cloudbilling.write"

@@ -14,12 +14,12 @@ from dataclasses import replace
 from typing import TypeVar
 
 from bootstrap.clock import Clock
-from bootstrap.cloud import CallStats
+from bootstrap.cloud.priority import REQUEST_PRIORITY, PrioritySlots
+from bootstrap.cloud.protocol import CallStats
 from bootstrap.errors import BootstrapError, Cause
-from bootstrap.gcp.errors import ErrorContext, judge, to_failure
+from bootstrap.gcp.exceptions import ErrorContext, judge, to_failure
 from bootstrap.gcp.ratelimit import RateLimiter
 from bootstrap.gcp.retry import Judgement, RetryLoop, Verdict
-from bootstrap.priority import REQUEST_PRIORITY, PrioritySlots
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""`GcpCloud`: the `bootstrap.cloud.Cloud` implementation, wired once per run by `connect`.
+"""`GcpCloud`: the `bootstrap.cloud.protocol.Cloud` implementation, wired once per run by `connect`.
 
 Clients are built once (GAPIC construction costs milliseconds; per-call construction would
 dominate a thousand-project run), all share one credentials object, one Caller (rate limits,
@@ -18,7 +18,14 @@ from google.auth.transport.requests import AuthorizedSession
 from google.cloud import billing_v1, resourcemanager_v3, service_usage_v1
 
 from bootstrap.catalog import endpoint_host
-from bootstrap.cloud import CallStats, OperationOutcome, ProbeResult, TokenSource
+from bootstrap.cloud.observed import (
+    BillingAccountInfo,
+    ObservedBilling,
+    ObservedProject,
+    PublisherModelInfo,
+    ServiceState,
+)
+from bootstrap.cloud.protocol import CallStats, OperationOutcome, ProbeResult, TokenSource
 from bootstrap.gcp.auth import CredentialsTokenSource, default_credentials, emulator_credentials
 from bootstrap.gcp.billing import Billing
 from bootstrap.gcp.calls import Caller
@@ -27,13 +34,6 @@ from bootstrap.gcp.ratelimit import RateLimiter
 from bootstrap.gcp.services import Services
 from bootstrap.gcp.settings import DEFAULT_EMULATOR_TOKEN, CloudSettings
 from bootstrap.gcp.vertex import Vertex
-from bootstrap.observed import (
-    BillingAccountInfo,
-    ObservedBilling,
-    ObservedProject,
-    PublisherModelInfo,
-    ServiceState,
-)
 
 # Against the emulator there is no Google login: the token comes from the environment.
 EMULATOR_LOGIN_REMEDY = (

@@ -14,12 +14,12 @@ from typing import Any
 from google.cloud import resourcemanager_v3
 
 from bootstrap.clock import Clock
+from bootstrap.cloud.observed import ObservedProject, ProjectState
 from bootstrap.errors import BootstrapError
 from bootstrap.gcp.calls import Caller
-from bootstrap.gcp.errors import ErrorContext
+from bootstrap.gcp.exceptions import ErrorContext
 from bootstrap.gcp.operations import OpState, wait_operation
 from bootstrap.gcp.ratelimit import CREATE_PROJECT_WEIGHT
-from bootstrap.observed import ObservedProject, ProjectState
 
 _READ = "resourcemanager.read"
 _WRITE = "resourcemanager.write"

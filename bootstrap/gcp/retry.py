@@ -9,7 +9,7 @@ retry. A mutation whose answer was lost (reset or timeout after the request went
 again blindly: the caller's `recover` re-reads the state first and either returns the result or
 lets the loop send again.
 
-Which errors are retryable is decided by a `judge` passed in (bootstrap.gcp.errors.judge), so this
+Which errors are retryable is decided by a `judge` passed in (bootstrap.gcp.exceptions.judge), so this
 module knows nothing of google exceptions; sleeps go through the injected Clock and jitter through
 a seeded `random.Random`, so tests replay exactly.
 """

@@ -15,13 +15,13 @@ from collections.abc import Callable, Sequence
 from google.cloud import service_usage_v1
 
 from bootstrap.clock import Clock
-from bootstrap.cloud import OperationOutcome
+from bootstrap.cloud.observed import ServiceState
+from bootstrap.cloud.protocol import OperationOutcome
 from bootstrap.gcp.calls import Caller, reread
-from bootstrap.gcp.errors import ErrorContext
+from bootstrap.gcp.exceptions import ErrorContext
 from bootstrap.gcp.operations import OpState, wait_operations
 from bootstrap.gcp.projects import op_state
 from bootstrap.gcp.ratelimit import BATCH_ENABLE_WEIGHT
-from bootstrap.observed import ServiceState
 
 BATCH_GET_MAX = 30
 BATCH_ENABLE_MAX = 20

@@ -33,11 +33,11 @@ from google.api_core import exceptions as api_exceptions
 from google.auth.transport.requests import AuthorizedSession
 
 from bootstrap import catalog
-from bootstrap.cloud import ProbeResult
+from bootstrap.cloud.observed import ModelAccess, PublisherModelInfo
+from bootstrap.cloud.protocol import ProbeResult
 from bootstrap.errors import ANSWER_LOST, BootstrapError, Cause, Disposition, Failure
 from bootstrap.gcp.calls import Caller
-from bootstrap.gcp.errors import ErrorContext
-from bootstrap.observed import ModelAccess, PublisherModelInfo
+from bootstrap.gcp.exceptions import ErrorContext
 
 PROBE_PROMPT = "ping"
 _ACCESS_BY_CAUSE: dict[Cause, ModelAccess] = {

@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bootstrap.plan import SYMBOLS, Action, CheckStatus
-from bootstrap.report.model import (
-    ChangeOutcome,
-    ChangeReport,
-    CheckReport,
-    ProjectReport,
-    ProjectStatus,
-)
+from bootstrap.checks import CheckStatus
+from bootstrap.plan.model import SYMBOLS, Action, ChangeOutcome
+from bootstrap.report.model import ChangeReport, CheckReport, ProjectReport, ProjectStatus
 
 # Metric keys of a smoke check (`smoke:<alias>@<location>`); the smoke test writes these.
 TTFT_MS = "ttft_ms"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bootstrap.report.errors import ReportInputError
+from bootstrap.report.input_errors import ReportInputError
 from bootstrap.report.model import RunReport, report_from_json_dict
 
 

@@ -22,15 +22,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from bootstrap.plan import CheckStatus
+from bootstrap.checks import CheckStatus
+from bootstrap.plan.model import ChangeOutcome
 from bootstrap.report import display
-from bootstrap.report.model import (
-    ChangeOutcome,
-    ChangeReport,
-    CheckReport,
-    ProjectReport,
-    RunReport,
-)
+from bootstrap.report.model import ChangeReport, CheckReport, ProjectReport, RunReport
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bootstrap.exitcodes import ExitCode, combine
-from bootstrap.report.errors import ReportInputError
+from bootstrap.report.input_errors import ReportInputError
 from bootstrap.report.model import ProjectReport, RunReport
 
 # The command of a merged report whose shards ran different commands.

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bootstrap.plan import CheckStatus
+from bootstrap.checks import CheckStatus
+from bootstrap.plan.model import ChangeOutcome
 
 SCHEMA_VERSION = 1
 
@@ -21,13 +22,6 @@ class ProjectStatus(StrEnum):
     CHANGES = "changes"
     ACTION_REQUIRED = "action_required"
     FAILED = "failed"
-
-
-class ChangeOutcome(StrEnum):
-    PLANNED = "planned"
-    APPLIED = "applied"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # not attempted: blocked by an earlier failure in the same project
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from bootstrap.report.errors import ReportInputError
+from bootstrap.report.input_errors import ReportInputError
 from bootstrap.report.markdown import render_markdown
 from bootstrap.report.model import RunReport
 from bootstrap.report.render import Format, render

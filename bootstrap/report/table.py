@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from bootstrap.plan import CheckStatus
+from bootstrap.checks import CheckStatus
 from bootstrap.report import display
 from bootstrap.report.display import Shown
 from bootstrap.report.model import CheckReport, ProjectReport, RunReport

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cli_support import Cli, CliResult, run_cli
 
-from bootstrap.clock_fast import FastForwardClock
+from bootstrap.clock import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
 
 

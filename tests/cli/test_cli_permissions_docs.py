@@ -1,5 +1,5 @@
 """The least-privilege role lists stay true: examples/roles/*.yaml and docs/permissions.md list
-exactly the permissions bootstrap/permissions.py says each command needs (which reads apply's
+exactly the permissions bootstrap/plan/permissions.py says each command needs (which reads apply's
 from the planner), and a principal holding only those permissions runs each command against
 the emulator as well as an owner does."""
 
@@ -15,8 +15,8 @@ import yaml
 from cli_support import FOLDER, OPEN_ACCOUNT, Cli, read_json
 
 from bootstrap.emulator.inprocess import Emulator
-from bootstrap.permissions import COMMANDS, Scope, needs_for, permissions_for
-from bootstrap.plan import CREATE_PERMISSION, LINK_PERMISSION
+from bootstrap.plan.permissions import COMMANDS, Scope, needs_for, permissions_for
+from bootstrap.plan.preflight import CREATE_PERMISSION, LINK_PERMISSION
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ROOT / "examples" / "roles"

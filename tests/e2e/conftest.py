@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from e2e_support import DESTRUCTIVE, Invoke, Run
 
 from bootstrap.cli import cli
-from bootstrap.clock_fast import FastForwardClock
+from bootstrap.clock import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from faults_support import Harness
 
-from bootstrap.clock_fast import FastForwardClock
+from bootstrap.clock import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
 
 

@@ -14,10 +14,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bootstrap.causes import classify_http
+from bootstrap.causes.classify import classify_http
 from bootstrap.errors import Cause, Failure
-from bootstrap.smoke import judge, tally_lines
-from bootstrap.sse import SSEParser
+from bootstrap.smoke.sse import SSEParser
+from bootstrap.smoke.verdict import judge, tally_lines
 
 SCALARS = (
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30)

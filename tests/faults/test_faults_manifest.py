@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from faults_support import ACCOUNT, Harness
 
-from bootstrap.loader import load_manifests
+from bootstrap.manifest.loader import load_manifests
 
 
 def refused(cli: Harness, path: str, *expected: str) -> str:

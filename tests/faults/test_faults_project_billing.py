@@ -29,7 +29,8 @@ from faults_support import (
 from bootstrap.clock import VirtualClock
 from bootstrap.emulator.inprocess import Emulator
 from bootstrap.errors import BootstrapError, Cause
-from bootstrap.gcp import connect, settings_from_env
+from bootstrap.gcp.client import connect
+from bootstrap.gcp.settings import settings_from_env
 
 Manifest = Callable[[str], str]
 

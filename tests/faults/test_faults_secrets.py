@@ -27,7 +27,7 @@ from faults_support import (
     rule,
 )
 
-from bootstrap.clock_fast import FastForwardClock
+from bootstrap.clock import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
 
 TOKEN = "ya29." + "".join(random.Random(6).choices(string.ascii_letters + string.digits, k=120))

@@ -10,7 +10,8 @@ import pytest
 from bootstrap.clock import VirtualClock
 from bootstrap.emulator.inprocess import Emulator
 from bootstrap.emulator.pytest_plugin import emulator, emulator_env, emulator_server
-from bootstrap.gcp import GcpCloud, connect, settings_from_env
+from bootstrap.gcp.client import GcpCloud, connect
+from bootstrap.gcp.settings import settings_from_env
 
 __all__ = ["emulator", "emulator_env", "emulator_server"]
 

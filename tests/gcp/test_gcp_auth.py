@@ -7,7 +7,8 @@ import pytest
 from google.auth import exceptions as auth_exceptions
 
 from bootstrap.errors import BootstrapError, Cause
-from bootstrap.gcp import CloudSettings, connect, settings_from_env
+from bootstrap.gcp.client import connect
+from bootstrap.gcp.settings import CloudSettings, settings_from_env
 
 
 def test_missing_adc_is_unauthenticated_with_the_login_remedy(

@@ -11,7 +11,7 @@ from google.api_core import exceptions as api_exceptions
 from bootstrap.clock import VirtualClock
 from bootstrap.errors import BootstrapError, Cause
 from bootstrap.gcp.calls import Caller
-from bootstrap.gcp.errors import ErrorContext
+from bootstrap.gcp.exceptions import ErrorContext
 from bootstrap.gcp.ratelimit import RateLimiter
 
 CONTEXT = ErrorContext(api="serviceusage", project_id="demo-ready")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bootstrap.clock import VirtualClock
+from bootstrap.cloud.observed import ModelAccess, ProjectState, ServiceState
 from bootstrap.emulator.inprocess import Emulator
 from bootstrap.errors import BootstrapError, Cause
-from bootstrap.gcp import GcpCloud, connect, settings_from_env
-from bootstrap.observed import ModelAccess, ProjectState, ServiceState
+from bootstrap.gcp.client import GcpCloud, connect
+from bootstrap.gcp.settings import settings_from_env
 
 OPEN = "012345-6789AB-CDEF01"
 CLOSED = "0FEDCB-A98765-432101"

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 
 from bootstrap.clock import VirtualClock
+from bootstrap.cloud.observed import ServiceState
 from bootstrap.emulator.inprocess import Emulator
 from bootstrap.errors import BootstrapError, Cause
-from bootstrap.gcp import GcpCloud, settings_from_env
 from bootstrap.gcp.auth import EmulatorCredentials
+from bootstrap.gcp.client import GcpCloud
 from bootstrap.gcp.client import GcpCloud as GcpCloudClass
-from bootstrap.observed import ServiceState
+from bootstrap.gcp.settings import settings_from_env
 
 OPEN = "012345-6789AB-CDEF01"
 SERVICES = ["aiplatform.googleapis.com", "cloudcommerceconsumerprocurement.googleapis.com"]

@@ -8,8 +8,7 @@ import pytest
 
 from bootstrap.clock import VirtualClock
 from bootstrap.errors import BootstrapError, Cause
-from bootstrap.gcp import OperationInterrupted
-from bootstrap.gcp.operations import OpState, poll_delays, wait_operation
+from bootstrap.gcp.operations import OperationInterrupted, OpState, poll_delays, wait_operation
 
 NAME = "operations/acat.p2-1-abc"
 PENDING = OpState(name=NAME, done=False)

@@ -137,7 +137,7 @@ def test_priority_slots_serve_earlier_projects_first() -> None:
     import threading
     import time
 
-    from bootstrap.priority import PrioritySlots
+    from bootstrap.cloud.priority import PrioritySlots
 
     slots = PrioritySlots(1)
     slots.acquire(0)  # busy

@@ -1,4 +1,4 @@
-"""The retry loop on a virtual clock, with real google exceptions judged by bootstrap.gcp.errors."""
+"""The retry loop on a virtual clock, with real google exceptions judged by bootstrap.gcp.exceptions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import requests
 from google.api_core import exceptions as api_exceptions
 
 from bootstrap.clock import VirtualClock
-from bootstrap.gcp.errors import judge, limit_per_minute, parse_retry_after
+from bootstrap.gcp.exceptions import judge, limit_per_minute, parse_retry_after
 from bootstrap.gcp.retry import BackoffPolicy, Judgement, RetryExhausted, RetryLoop, Verdict
 
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"

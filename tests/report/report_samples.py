@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bootstrap.plan import CheckStatus
-from bootstrap.report import (
-    ChangeOutcome,
+from bootstrap.checks import CheckStatus
+from bootstrap.plan.model import ChangeOutcome
+from bootstrap.report.model import (
     ChangeReport,
     CheckReport,
     ProjectReport,

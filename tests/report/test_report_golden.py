@@ -6,7 +6,8 @@ import pytest
 from golden import assert_golden
 from report_samples import empty_report, full_report
 
-from bootstrap.report import Format, RunReport, render
+from bootstrap.report.model import RunReport
+from bootstrap.report.render import Format, render
 
 EXTENSION = {
     Format.TABLE: "txt",

@@ -13,19 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from report_samples import empty_report, full_report
 
+from bootstrap.checks import CheckStatus
 from bootstrap.errors import BootstrapError, Cause
-from bootstrap.plan import Action, CheckStatus
-from bootstrap.report import (
-    ChangeOutcome,
+from bootstrap.plan.model import Action, ChangeOutcome
+from bootstrap.report.json_report import report_from_json
+from bootstrap.report.model import (
     ChangeReport,
     CheckReport,
-    Format,
     ProjectReport,
     ProjectStatus,
     RunReport,
-    render,
-    report_from_json,
 )
+from bootstrap.report.render import Format, render
 
 SCHEMA_PATH = Path(__file__).parents[2] / "docs" / "report.schema.json"
 

@@ -10,7 +10,8 @@ import pytest
 import xmlschema
 from report_samples import empty_report, full_report
 
-from bootstrap.report import Format, RunReport, render
+from bootstrap.report.model import RunReport
+from bootstrap.report.render import Format, render
 
 XSD = Path(__file__).parent / "junit.xsd"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from report_samples import STARTED_AT, full_report
 
-from bootstrap.plan import CheckStatus
-from bootstrap.report import CheckReport, Format, ProjectReport, ProjectStatus, RunReport, render
+from bootstrap.checks import CheckStatus
+from bootstrap.report.model import CheckReport, ProjectReport, ProjectStatus, RunReport
+from bootstrap.report.render import Format, render
 
 
 def _table_rows(text: str) -> list[list[str]]:

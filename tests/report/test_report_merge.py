@@ -12,15 +12,10 @@ from report_samples import STARTED_AT, all_projects, full_report
 
 from bootstrap.errors import BootstrapError, Cause
 from bootstrap.exitcodes import ExitCode, combine
-from bootstrap.report import (
-    Format,
-    ProjectReport,
-    ProjectStatus,
-    RunReport,
-    merge_reports,
-    render,
-    report_from_json,
-)
+from bootstrap.report.json_report import report_from_json
+from bootstrap.report.merge import merge_reports
+from bootstrap.report.model import ProjectReport, ProjectStatus, RunReport
+from bootstrap.report.render import Format, render
 
 _EXIT_OF_STATUS = {
     ProjectStatus.OK: ExitCode.OK,

@@ -9,14 +9,13 @@ import pytest
 from report_samples import empty_report, full_report
 
 from bootstrap.errors import BootstrapError
-from bootstrap.report import (
-    Format,
+from bootstrap.report.outputs import (
     append_step_summary,
     format_for_path,
     parse_outputs,
-    render,
     write_outputs,
 )
+from bootstrap.report.render import Format, render
 
 
 @pytest.mark.parametrize(

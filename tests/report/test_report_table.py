@@ -9,16 +9,10 @@ import unicodedata
 import pytest
 from report_samples import SMOKE, STARTED_AT, full_report, project_ok
 
-from bootstrap.plan import CheckStatus
-from bootstrap.report import (
-    CheckReport,
-    Format,
-    ProjectReport,
-    ProjectStatus,
-    RunReport,
-    display,
-    render,
-)
+from bootstrap.checks import CheckStatus
+from bootstrap.report import display
+from bootstrap.report.model import CheckReport, ProjectReport, ProjectStatus, RunReport
+from bootstrap.report.render import Format, render
 
 
 @pytest.mark.parametrize("width", [60, 80, 120])

@@ -10,11 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from bootstrap.desired import SmokeSettings
+from bootstrap.checks import Check, CheckStatus
 from bootstrap.emulator.inprocess import Emulator
 from bootstrap.errors import Cause
-from bootstrap.plan import Check, CheckStatus
-from bootstrap.smoke import RAISE_MAX_TOKENS, SmokeCase, run_smoke
+from bootstrap.manifest.desired import SmokeSettings
+from bootstrap.smoke.case import SmokeCase
+from bootstrap.smoke.runner import run_smoke
+from bootstrap.smoke.verdict import RAISE_MAX_TOKENS
 
 pytestmark = pytest.mark.timeout(20)
 

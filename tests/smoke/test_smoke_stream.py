@@ -10,18 +10,16 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from bootstrap.errors import Cause
-from bootstrap.smoke import (
-    CITY_SCHEMA,
-    GET_TIME_TOOL,
+from bootstrap.smoke.checks import CITY_SCHEMA, GET_TIME_TOOL, validate
+from bootstrap.smoke.sse import Event, SSEParser, parse_lines
+from bootstrap.smoke.verdict import (
     RAISE_MAX_TOKENS,
     USAGE_WARNING,
     StreamTally,
     excerpt,
     judge,
     tally_lines,
-    validate,
 )
-from bootstrap.sse import Event, SSEParser, parse_lines
 
 
 def chunk(delta: dict[str, Any] | None = None, finish: str | None = None) -> bytes:

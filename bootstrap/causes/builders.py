@@ -1,0 +1,322 @@
+"""One `Failure` builder per cause, with the message and the remedy a person acts on.
+
+`bootstrap.causes.classify` decides which cause an error answer is; this module owns what each cause then
+says: the wording, the remedy (gcloud commands, console links, the role that grants a missing
+permission, the catalog's view of a missing model) and the disposition. `CallContext` is what the
+call was about (project, location, model, API), and `make_failure` the common assembly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from bootstrap import catalog, remedies
+from bootstrap.causes.bodies import ErrorBody
+from bootstrap.errors import Cause, Disposition, Failure
+
+CRM_API = "cloudresourcemanager.googleapis.com"
+LOGIN = "gcloud auth application-default login"
+QUOTA_CONSOLE = "https://console.cloud.google.com/iam-admin/quotas"
+MAX_SERVER_TEXT = 300
+_PERMISSION_IN_TEXT = re.compile(r"[Pp]ermission '?([a-z][a-zA-Z0-9]*(?:\.[a-zA-Z0-9]+){2,})'?")
+_PUBLISHER_MODEL_IN_TEXT = re.compile(r"publishers/([\w.-]+)/models/([\w.@-]+)")
+_DAILY = re.compile(r"(?i)per[ _-]?day|perday|daily")
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    project_id: str | None
+    location: str | None
+    publisher_model: str | None
+    as_of: dt.date | None
+    api: str | None
+    project_number: str | None
+
+
+def service_disabled(p: ErrorBody, ctx: CallContext) -> Failure:
+    service = p.metadata.get("service") or "the API"
+    url = p.metadata.get("activationUrl", "")
+    consumer = p.metadata.get("consumer", "").removeprefix("projects/")
+    target = ctx.project_id or consumer or "PROJECT_ID"
+    link = f" Activation link: {url}" if url else ""
+    if consumer and _is_other_project(consumer, ctx):
+        message = (
+            f"{service} is disabled in project {consumer}, the quota (caller) project this "
+            f"call was billed to, not in {ctx.project_id} itself.{link}"
+        )
+        return make_failure(
+            Cause.SERVICE_DISABLED,
+            ctx,
+            message,
+            remedies.enable_api(consumer, service) + " (or pass another --quota-project)",
+            Disposition.HUMAN_ACTION,
+        )
+    return make_failure(
+        Cause.SERVICE_DISABLED,
+        ctx,
+        f"{service} is disabled.{link}",
+        remedies.enable_api(target, service),
+        Disposition.HUMAN_ACTION,
+    )
+
+
+def _is_other_project(consumer: str, ctx: CallContext) -> bool:
+    """True only when the consumer is certainly not the target project.
+
+    Servers name the consumer by number; without the target's number a numeric consumer cannot
+    be compared with a project id, so it counts as the same project (the common case).
+    """
+    if ctx.project_id is None or consumer == ctx.project_id:
+        return False
+    if consumer.isdigit():
+        return ctx.project_number is not None and consumer != ctx.project_number
+    return True
+
+
+def permission_denied(p: ErrorBody, ctx: CallContext) -> Failure:
+    permission = p.metadata.get("permission") or _permission_from_text(p.message)
+    if p.reason == "USER_PROJECT_DENIED":
+        permission = permission or "serviceusage.services.use"
+    if permission == "resourcemanager.projects.get" or (
+        ctx.api == CRM_API and permission in {None, "resourcemanager.projects.get"}
+    ):
+        return project_missing(ctx)
+    resource = _grant_resource(p.metadata.get("resource", ""), ctx)
+    if permission:
+        role = remedies.role_for(permission)
+        what = f"the caller lacks {permission} (granted by {role}) on {resource}."
+        remedy = remedies.grant_permission(permission, resource)
+    else:
+        what = f"permission denied on {resource}: {server_text(p)}"
+        remedy = f"Ask an owner of {resource} for the role the call needs."
+    return make_failure(Cause.PERMISSION_DENIED, ctx, what, remedy, Disposition.HUMAN_ACTION)
+
+
+def _grant_resource(resource: str, ctx: CallContext) -> str:
+    """The resource to grant on: the project (or folder/org/billing account) a path starts with."""
+    resource = resource.removeprefix("//cloudresourcemanager.googleapis.com/")
+    match = re.match(r"(projects|folders|organizations|billingAccounts)/([^/\s]+)", resource)
+    if match:
+        return f"{match.group(1)}/{match.group(2)}"
+    return f"projects/{ctx.project_id}" if ctx.project_id else "projects/PROJECT_ID"
+
+
+def _permission_from_text(text: str) -> str | None:
+    match = _PERMISSION_IN_TEXT.search(text)
+    return match.group(1) if match else None
+
+
+def billing_disabled(p: ErrorBody, ctx: CallContext) -> Failure:
+    return make_failure(
+        Cause.BILLING_DISABLED,
+        ctx,
+        "billing is disabled, so the API refuses calls.",
+        remedies.link_billing(project_ref(ctx, p), None),
+        Disposition.HUMAN_ACTION,
+    )
+
+
+def forbidden(p: ErrorBody, ctx: CallContext) -> Failure:
+    lowered = p.message.lower()
+    if "billing" in lowered and "enable" in lowered:
+        return billing_disabled(p, ctx)
+    if ctx.api == CRM_API or "or it may not exist" in lowered:
+        return project_missing(ctx)
+    return permission_denied(p, ctx)
+
+
+def not_found(p: ErrorBody, ctx: CallContext) -> Failure:
+    model = ctx.publisher_model or _model_from_text(p.message)
+    if model is not None or ctx.location is not None:
+        return _model_not_found(model, ctx)
+    if ctx.api == CRM_API:
+        return project_missing(ctx)
+    return unknown(p, ctx)
+
+
+def _model_not_found(model: str | None, ctx: CallContext) -> Failure:
+    """A 404 for a model: the catalog tells retired and not-offered-here from no access."""
+    entry = catalog.lookup(model) if model else None
+    name = model or "the model"
+    where = ctx.location or "this location"
+    as_of = ctx.as_of or catalog.today_utc()
+    if entry is not None and entry.lifecycle(as_of) is catalog.Lifecycle.RETIRED:
+        return make_failure(
+            Cause.MODEL_RETIRED,
+            ctx,
+            f"{entry.lifecycle_note(as_of)}.",
+            f"Remove {entry.alias} from the manifest or switch to another model.",
+            Disposition.FIX_INPUT,
+        )
+    if entry is not None and ctx.location and ctx.location not in entry.locations:
+        offered = ", ".join(entry.locations)
+        return make_failure(
+            Cause.MODEL_NOT_OFFERED_IN_LOCATION,
+            ctx,
+            f"{entry.alias} is not offered in {where} (offered in: {offered}).",
+            f"Use one of these locations for {entry.alias}: {offered}.",
+            Disposition.FIX_INPUT,
+        )
+    return make_failure(
+        Cause.MODEL_NOT_FOUND_OR_NO_ACCESS,
+        ctx,
+        f"{name} was not found in {where}, or the project has no access to it "
+        "(the catalog expects it there: the offer may have been withdrawn, or access is missing).",
+        _model_console(model, ctx.project_id),
+        Disposition.HUMAN_ACTION,
+    )
+
+
+def model_not_enabled(p: ErrorBody, ctx: CallContext) -> Failure:
+    model = (
+        ctx.publisher_model or _model_from_text(p.message) or "publishers/PUBLISHER/models/MODEL"
+    )
+    project = ctx.project_id or "PROJECT_ID"
+    remedy = (
+        f"{_model_console(model, ctx.project_id)} or {remedies.enable_model_rest(project, model)}"
+    )
+    where = f" in {ctx.location}" if ctx.location else ""
+    return make_failure(
+        Cause.MODEL_NOT_ENABLED,
+        ctx,
+        f"{model} is not enabled for this project{where} (Model Garden 'Enable' was never done).",
+        remedy,
+        Disposition.HUMAN_ACTION,
+    )
+
+
+def _model_from_text(text: str) -> str | None:
+    match = _PUBLISHER_MODEL_IN_TEXT.search(text)
+    return f"publishers/{match.group(1)}/models/{match.group(2)}" if match else None
+
+
+def _model_console(model: str | None, project_id: str | None) -> str:
+    match = _PUBLISHER_MODEL_IN_TEXT.search(model or "")
+    if match is None:
+        return "https://console.cloud.google.com/vertex-ai/model-garden"
+    return catalog.model_garden_console_url(match.group(1), match.group(2), project_id)
+
+
+def too_many(p: ErrorBody, ctx: CallContext) -> Failure:
+    quota_text = " ".join(
+        [
+            p.metadata.get("quota_metric", ""),
+            p.metadata.get("quota_limit", ""),
+            p.message,
+            *p.quota_violations,
+        ]
+    )
+    limit = p.metadata.get("quota_limit") or p.metadata.get("quota_metric") or ""
+    named = f" ({limit})" if limit else ""
+    if _DAILY.search(quota_text):
+        return make_failure(
+            Cause.QUOTA_EXHAUSTED,
+            ctx,
+            f"a quota that resets daily is used up{named}; retrying now will not help.",
+            f"Request a higher quota at {QUOTA_CONSOLE}"
+            + (f"?project={ctx.project_id}" if ctx.project_id else ""),
+            Disposition.HUMAN_ACTION,
+        )
+    return make_failure(
+        Cause.RATE_LIMITED,
+        ctx,
+        f"rate limited{named}; the tool slows down and retries.",
+        "Lower --concurrency or --rate-limit, or request a higher quota at " + QUOTA_CONSOLE,
+        Disposition.RETRY,
+    )
+
+
+def billing_quota(ctx: CallContext) -> Failure:
+    return make_failure(
+        Cause.BILLING_QUOTA_EXCEEDED,
+        ctx,
+        "the billing account already has as many projects linked as its quota allows.",
+        remedies.BILLING_QUOTA_INCREASE,
+        Disposition.HUMAN_ACTION,
+    )
+
+
+def unauthenticated(ctx: CallContext) -> Failure:
+    return make_failure(
+        Cause.UNAUTHENTICATED,
+        ctx,
+        "the credentials were rejected (missing, expired or of the wrong type).",
+        LOGIN,
+        Disposition.HUMAN_ACTION,
+    )
+
+
+def project_missing(ctx: CallContext) -> Failure:
+    project = ctx.project_id or "PROJECT_ID"
+    return make_failure(
+        Cause.PROJECT_NOT_FOUND_OR_FORBIDDEN,
+        ctx,
+        "the project does not exist, or the caller may not see it (Google answers the same for both).",
+        f"Check the project id, or grant roles/browser: {remedies.grant_permission('resourcemanager.projects.get', f'projects/{project}')}",
+        Disposition.HUMAN_ACTION,
+    )
+
+
+def delete_requested(ctx: CallContext) -> Failure:
+    project = ctx.project_id or "PROJECT_ID"
+    return make_failure(
+        Cause.PROJECT_DELETE_REQUESTED,
+        ctx,
+        "the project is scheduled for deletion (DELETE_REQUESTED).",
+        f"gcloud projects undelete {project}",
+        Disposition.HUMAN_ACTION,
+    )
+
+
+def unknown(p: ErrorBody, ctx: CallContext) -> Failure:
+    what = f"HTTP {p.http}" if p.http else "an error"
+    return make_failure(
+        Cause.UNKNOWN,
+        ctx,
+        f"the API answered {what}: {server_text(p)}",
+        "Rerun with --verbose and report the answer if it persists.",
+    )
+
+
+# --- assembly --------------------------------------------------------------------------------
+
+
+def make_failure(
+    cause: Cause,
+    ctx: CallContext,
+    what: str,
+    remedy: str,
+    disposition: Disposition = Disposition.FAIL,
+) -> Failure:
+    return Failure(
+        cause=cause,
+        message=with_project(ctx.project_id, what),
+        remedy=remedy,
+        disposition=disposition,
+    )
+
+
+def with_project(project_id: str | None, what: str) -> str:
+    if not project_id:
+        return what[:1].upper() + what[1:]
+    return f"Project {project_id}: {what}"
+
+
+def server_text(p: ErrorBody) -> str:
+    text = one_line(p.message) or p.status or "no details"
+    return text if len(text) <= MAX_SERVER_TEXT else text[: MAX_SERVER_TEXT - 1] + "…"
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def project_ref(ctx: CallContext, p: ErrorBody) -> str:
+    return (
+        ctx.project_id
+        or p.metadata.get("containerInfo")
+        or p.metadata.get("project")
+        or "PROJECT_ID"
+    )

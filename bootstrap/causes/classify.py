@@ -1,0 +1,352 @@
+"""The error classifier: any Google API answer or transport error -> one named `Failure`.
+
+`classify_http` reads a Google error body in every shape seen in the wild (`{"error": {...}}`,
+a one-item JSON array wrapping it, the bare `error` object the openai SDK keeps in `e.body`, an
+LRO `google.rpc.Status`, an empty body, text, garbage) and decides in this order, because the
+structured fields are the stable contract and messages are not:
+
+1. `ErrorInfo.reason` (SERVICE_DISABLED, BILLING_DISABLED, IAM_PERMISSION_DENIED, ...) and the
+   typed details (QuotaFailure for the billing-account project quota);
+2. the status name and HTTP status (401, 403 from Resource Manager, 404 with the catalog, 429,
+   5xx);
+3. the message (the "not allowed to use Publisher Model" text, "Another activation ...").
+
+Decisions (see also the report of the change that introduced this module):
+- 429 is RATE_LIMITED (retry) unless the limit is not a rate: a quota counted per day (metric,
+  limit or message says "per day"/"PerDay"/"daily") is QUOTA_EXHAUSTED, for a person (raise it).
+- Service Usage "Another activation or deactivation is in progress", "Precondition check
+  failed." without a billing reason, HTTP 409 ABORTED, and 5xx are UNAVAILABLE with RETRY.
+- An LRO error (`{"code": <rpc int>, ...}` and no HTTP status) without a specific reason is
+  OPERATION_FAILED.
+- 401 is UNAUTHENTICATED with HUMAN_ACTION: the retry loop refreshes credentials once on it,
+  then the remedy is `gcloud auth application-default login`.
+
+Every message and remedy goes through `bootstrap.redact`; classification never raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bootstrap import remedies
+from bootstrap.causes.bodies import ErrorBody, parse_body
+from bootstrap.causes.builders import (
+    CRM_API,
+    LOGIN,
+    MAX_SERVER_TEXT,
+    QUOTA_CONSOLE,
+    CallContext,
+    billing_disabled,
+    billing_quota,
+    delete_requested,
+    forbidden,
+    make_failure,
+    model_not_enabled,
+    not_found,
+    one_line,
+    permission_denied,
+    project_missing,
+    project_ref,
+    server_text,
+    service_disabled,
+    too_many,
+    unauthenticated,
+    unknown,
+    with_project,
+)
+from bootstrap.causes.exceptions import (
+    AUTH_NAMES,
+    TRANSPORT_NAMES,
+    TRANSPORT_TEXT,
+    exception_chain,
+    http_answer,
+)
+from bootstrap.causes.retry_after import parse_duration, retry_after_from_headers
+from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
+from bootstrap.redact import redact, redact_mapping
+
+__all__ = [
+    "CRM_API",
+    "LOGIN",
+    "QUOTA_CONSOLE",
+    "classify_exception",
+    "classify_http",
+    "classify_operation_error",
+    "parse_duration",
+    "retry_after_from_headers",
+]
+
+_RETRYABLE_HTTP = frozenset({500, 502, 503, 504})
+_RETRYABLE_STATUS = frozenset({"UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "ABORTED"})
+_AUTH_REASONS = frozenset(
+    {
+        "ACCESS_TOKEN_EXPIRED",
+        "ACCESS_TOKEN_TYPE_UNSUPPORTED",
+        "CREDENTIALS_MISSING",
+        "ACCESS_TOKEN_INVALID",
+        "API_KEY_INVALID",
+        "API_KEY_EXPIRED",
+    }
+)
+_PERMISSION_REASONS = frozenset(
+    {"IAM_PERMISSION_DENIED", "AUTH_PERMISSION_DENIED", "PERMISSION_DENIED", "USER_PROJECT_DENIED"}
+)
+
+_DELETED = re.compile(
+    r"(?i)pending deletion|scheduled for deletion|delete[_ ]requested|has been deleted"
+)
+
+
+def classify_http(
+    status: int | None,
+    body: bytes | str | object | None,
+    *,
+    project_id: str | None = None,
+    location: str | None = None,
+    publisher_model: str | None = None,
+    as_of: dt.date | None = None,
+    headers: Mapping[str, str] | None = None,
+    api: str | None = None,
+    project_number: str | None = None,
+) -> Failure:
+    """Classify one HTTP error answer (or an LRO error) into a `Failure`. Never raises.
+
+    `api` names the API that answered (e.g. `cloudresourcemanager.googleapis.com`), so a bare
+    403 from Resource Manager reads as "missing or forbidden"; `project_number` lets the
+    SERVICE_DISABLED check tell the target project from the quota project when the server names
+    the project by number.
+    """
+    ctx = CallContext(project_id, location, publisher_model, as_of, api, project_number)
+    try:
+        parsed = parse_body(body)
+        if status is not None:
+            parsed.http = status
+        delay = parsed.retry_delay_s
+        if delay is None:
+            delay = retry_after_from_headers(headers)
+        failure = _decide(parsed, ctx)
+        return _finish(failure, parsed, delay)
+    except Exception as exc:  # the classifier is the last line of defence: it must not raise
+        return Failure(
+            cause=Cause.UNKNOWN,
+            message=with_project(
+                ctx.project_id, f"an error answer could not be read ({type(exc).__name__})."
+            ),
+            http_status=status,
+        )
+
+
+def classify_operation_error(error: object, **context: Any) -> Failure:
+    """Classify a failed long-running operation's `error` (a google.rpc.Status)."""
+    return classify_http(None, error, **context)
+
+
+# --- deciding ------------------------------------------------------------------------------
+
+
+def _decide(p: ErrorBody, ctx: CallContext) -> Failure:
+    by_reason = _by_reason(p, ctx)
+    if by_reason is not None:
+        return by_reason
+    if any("billing quota" in v.lower() for v in p.quota_violations):
+        return billing_quota(ctx)
+    by_text = _by_message(p, ctx)
+    if by_text is not None:
+        return by_text
+    by_status = _by_status(p, ctx)
+    if by_status is not None:
+        return by_status
+    if p.from_operation:
+        return make_failure(
+            Cause.OPERATION_FAILED, ctx, f"an operation failed: {server_text(p)}", ""
+        )
+    return unknown(p, ctx)
+
+
+def _by_reason(p: ErrorBody, ctx: CallContext) -> Failure | None:
+    reason = p.reason
+    if not reason:
+        return None
+    if reason == "SERVICE_DISABLED":
+        return service_disabled(p, ctx)
+    if reason == "BILLING_DISABLED":
+        return billing_disabled(p, ctx)
+    if reason == "UREQ_PROJECT_BILLING_NOT_FOUND":
+        services = p.metadata.get("services", "")
+        return make_failure(
+            Cause.BILLING_REQUIRED_TO_ENABLE,
+            ctx,
+            f"APIs ({services or 'the requested services'}) cannot be enabled without a billing account.",
+            remedies.link_billing(project_ref(ctx, p), None),
+            Disposition.HUMAN_ACTION,
+        )
+    if reason == "RATE_LIMIT_EXCEEDED":
+        return too_many(p, ctx)
+    if reason in _AUTH_REASONS:
+        return unauthenticated(ctx)
+    if reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT":
+        return make_failure(
+            Cause.PERMISSION_DENIED,
+            ctx,
+            "the credentials lack the cloud-platform OAuth scope.",
+            LOGIN,
+            Disposition.HUMAN_ACTION,
+        )
+    if reason in {"CONSUMER_INVALID", "RESOURCE_PROJECT_INVALID"}:
+        return project_missing(ctx)
+    if reason in _PERMISSION_REASONS:
+        return permission_denied(p, ctx)
+    return None
+
+
+def _by_message(p: ErrorBody, ctx: CallContext) -> Failure | None:
+    text = p.message
+    lowered = text.lower()
+    if "is not allowed to use publisher model" in lowered:
+        return model_not_enabled(p, ctx)
+    if "another activation or deactivation is in progress" in lowered:
+        return make_failure(
+            Cause.UNAVAILABLE,
+            ctx,
+            "another service activation is in progress; waiting and retrying.",
+            "Wait a minute and rerun; the other activation finishes on its own.",
+            Disposition.RETRY,
+        )
+    if "precondition check failed" in lowered and not p.precondition_types:
+        return make_failure(
+            Cause.UNAVAILABLE,
+            ctx,
+            "the server answered 'Precondition check failed.' without a reason; retrying.",
+            "Rerun later; if it persists, check the project's billing and API state in the console.",
+            Disposition.RETRY,
+        )
+    if _DELETED.search(text):
+        return delete_requested(ctx)
+    return None
+
+
+def _by_status(p: ErrorBody, ctx: CallContext) -> Failure | None:
+    http, status = p.http, p.status
+    if http == 401 or status == "UNAUTHENTICATED":
+        return unauthenticated(ctx)
+    if http == 429 or status == "RESOURCE_EXHAUSTED":
+        return too_many(p, ctx)
+    if (http in _RETRYABLE_HTTP or status in _RETRYABLE_STATUS) and not p.from_operation:
+        return make_failure(
+            Cause.UNAVAILABLE,
+            ctx,
+            f"the service is temporarily unavailable (HTTP {http or status}).",
+            "Rerun later; the tool retries this on its own.",
+            Disposition.RETRY,
+        )
+    if http == 403 or status == "PERMISSION_DENIED":
+        return forbidden(p, ctx)
+    if http == 404 or status == "NOT_FOUND":
+        return not_found(p, ctx)
+    if http == 409 and status == "ALREADY_EXISTS":
+        return make_failure(
+            Cause.PROJECT_ALREADY_EXISTS,
+            ctx,
+            "the project id is already in use (by you or someone else).",
+            "Choose another project id, or set create: false to manage the existing project.",
+            Disposition.FIX_INPUT,
+        )
+    if status == "INVALID_ARGUMENT":
+        return make_failure(
+            Cause.INVALID_INPUT,
+            ctx,
+            f"the request was rejected as invalid: {server_text(p)}",
+            "Check the project id, location and model in the manifest.",
+            Disposition.FIX_INPUT,
+        )
+    return None
+
+
+def _finish(failure: Failure, p: ErrorBody, delay: float | None) -> Failure:
+    """Add what the server said (redacted) and scrub every user-facing string."""
+    metadata: dict[str, str] = {}
+    if isinstance(redacted := redact_mapping(p.metadata), dict):
+        metadata = {str(k): str(v) for k, v in redacted.items()}
+    if p.domain:
+        metadata.setdefault("domain", redact(p.domain))
+    if p.message:
+        metadata.setdefault("server_message", redact(p.message[:1000]))
+    return Failure(
+        cause=failure.cause,
+        message=redact(one_line(failure.message)),
+        remedy=redact(one_line(failure.remedy)),
+        disposition=failure.disposition,
+        http_status=p.http,
+        reason=redact(p.reason) if p.reason else None,
+        metadata=metadata,
+        retry_after_s=delay,
+    )
+
+
+# --- exceptions ------------------------------------------------------------------------------
+
+
+def classify_exception(
+    exc: BaseException,
+    *,
+    project_id: str | None = None,
+    location: str | None = None,
+    publisher_model: str | None = None,
+    as_of: dt.date | None = None,
+    headers: Mapping[str, str] | None = None,
+    api: str | None = None,
+    project_number: str | None = None,
+) -> Failure:
+    """Classify an exception: an HTTP error carried by an exception (google-api-core, requests,
+    httpx, openai) goes through `classify_http`; transport errors are UNAVAILABLE with RETRY;
+    credential errors are UNAUTHENTICATED. Never raises."""
+    context: dict[str, Any] = {
+        "project_id": project_id,
+        "location": location,
+        "publisher_model": publisher_model,
+        "as_of": as_of,
+        "api": api,
+        "project_number": project_number,
+    }
+    ctx = CallContext(project_id, location, publisher_model, as_of, api, project_number)
+    try:
+        if isinstance(exc, BootstrapError):
+            return exc.failure
+        answer = http_answer(exc)
+        if answer is not None:
+            status, body, answer_headers = answer
+            return classify_http(status, body, headers=answer_headers or headers, **context)
+        for link in exception_chain(exc):
+            name = type(link).__name__
+            if name in AUTH_NAMES:
+                return _finish(unauthenticated(ctx), ErrorBody(message=str(link)), None)
+            if name in TRANSPORT_NAMES or TRANSPORT_TEXT.search(str(link)):
+                return _finish(_transport(ctx, link), ErrorBody(), None)
+        return _finish(
+            make_failure(
+                Cause.UNKNOWN,
+                ctx,
+                f"unexpected {type(exc).__name__}: {one_line(str(exc))[:MAX_SERVER_TEXT]}",
+                "",
+            ),
+            ErrorBody(),
+            None,
+        )
+    except Exception:
+        return Failure(
+            cause=Cause.UNKNOWN,
+            message=with_project(project_id, "an error could not be classified."),
+        )
+
+
+def _transport(ctx: CallContext, exc: BaseException) -> Failure:
+    return make_failure(
+        Cause.UNAVAILABLE,
+        ctx,
+        f"the connection failed before an answer arrived ({type(exc).__name__}); retrying.",
+        "Check network access to *.googleapis.com; the tool retries this on its own.",
+        Disposition.RETRY,
+    )

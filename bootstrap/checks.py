@@ -1,0 +1,65 @@
+"""What plan, apply and smoke verify, as values every report reads: `Check`, `CheckStatus`, names.
+
+A check is one verified fact about one project. Its name says what it is about: `project`,
+`billing`, `services`, `permissions`, `model:<alias>@<location>`, `smoke:<alias>@<location>` (and
+`smoke-tools:` / `smoke-json:` for the optional smoke checks). The builders below are the one
+place those names are spelled, so a "see check X" always names a check that can exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bootstrap.errors import Cause
+
+
+class CheckStatus(StrEnum):
+    OK = "ok"
+    PENDING = "pending"  # a planned change will fix it
+    CHANGED = "changed"  # apply fixed it in this run
+    ACTION_REQUIRED = "action_required"  # a person must act
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not checked (blocked by an earlier step, or --no-probe)
+    WARNING = "warning"  # informational difference, never changed (e.g. labels on a project)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Check:
+    """One verified fact about a project, named by one of the builders below."""
+
+    name: str
+    status: CheckStatus
+    cause: Cause | None = None
+    remedy: str = ""
+    detail: str = ""
+    duration_ms: float = 0.0
+    metrics: dict[str, float | int | str] = field(default_factory=dict)
+
+
+MODEL_PREFIX = "model:"
+SMOKE_PREFIX = "smoke:"
+
+
+def target_key(alias: str, location: str) -> str:
+    """`gpt-oss-120b@global`: one model in one location, the part after a check's prefix."""
+    return f"{alias}@{location}"
+
+
+def model_check(alias: str, location: str) -> str:
+    return MODEL_PREFIX + target_key(alias, location)
+
+
+def smoke_check(key: str, kind: str = "smoke") -> str:
+    """`smoke:<key>` for the stream itself, `smoke-<kind>:<key>` for an optional check."""
+    prefix = SMOKE_PREFIX if kind == "smoke" else f"smoke-{kind}:"
+    return prefix + key
+
+
+def is_model_check(name: str) -> bool:
+    return name.startswith(MODEL_PREFIX)
+
+
+def check_target(name: str) -> str:
+    """`smoke:gpt-oss-120b@global` -> `gpt-oss-120b@global`; a name without a target is kept."""
+    return name.split(":", 1)[1] if ":" in name else name

@@ -1,0 +1,141 @@
+"""The boundary between the reconciler and Google Cloud, as a Protocol with no google imports.
+
+`bootstrap.gcp.GcpCloud` implements it with the official clients (or points them at the emulator);
+the reconciler, smoke test and CLI depend only on this module. Every method either returns a value
+or raises `BootstrapError` carrying a classified `Failure`; retries, rate limits and operation
+polling happen behind it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bootstrap.cloud.observed import (
+    BillingAccountInfo,
+    ModelAccess,
+    ObservedBilling,
+    ObservedProject,
+    PublisherModelInfo,
+    ServiceState,
+)
+from bootstrap.errors import Failure
+
+
+class TokenSource(Protocol):
+    """Gives a valid access token, refreshing it when it nears expiry."""
+
+    def token(self) -> str: ...
+
+    def refresh(self) -> str:
+        """Force a refresh (after a 401) and return the new token."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperationOutcome:
+    """A finished long-running operation (or several, when a batch was split)."""
+
+    names: tuple[str, ...]
+    polls: int = 0
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeResult:
+    """What the smallest data-plane call said about a model in a location."""
+
+    access: ModelAccess
+    failure: Failure | None = None
+
+
+@dataclass(slots=True)
+class CallStats:
+    """Counts kept by a Cloud implementation, for reports and benchmarks."""
+
+    requests: dict[str, int] = field(default_factory=dict)  # "<api>.<method>" -> count
+    retries: int = 0
+    rate_limited: int = 0  # 429 answers seen
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # Counted from many threads, by the cloud layer and by the gates above it: one lock.
+    def add_request(self, method: str) -> None:
+        with self._lock:
+            self.requests[method] = self.requests.get(method, 0) + 1
+
+    def add_retry(self) -> None:
+        with self._lock:
+            self.retries += 1
+
+    def add_rate_limited(self) -> None:
+        with self._lock:
+            self.rate_limited += 1
+
+
+class Cloud(Protocol):
+    @property
+    def stats(self) -> CallStats: ...
+
+    def vertex_root(self, location: str) -> str:
+        """`https://<host>` for the location (or the emulator's root): the openai base URL root."""
+        ...
+
+    def tokens(self) -> TokenSource: ...
+
+    # Resource Manager
+    def get_project(self, project_id: str) -> ObservedProject:
+        """state NOT_FOUND when Resource Manager answers 403/404 (missing or forbidden)."""
+        ...
+
+    def create_project(
+        self, *, project_id: str, parent: str, display_name: str | None, labels: dict[str, str]
+    ) -> ObservedProject:
+        """Create and wait for the operation."""
+        ...
+
+    def search_projects(self, *, parent: str) -> Iterator[ObservedProject]: ...
+
+    def test_project_permissions(
+        self, project_id: str, permissions: Sequence[str]
+    ) -> frozenset[str]: ...
+
+    def test_parent_permissions(self, parent: str, permissions: Sequence[str]) -> frozenset[str]:
+        """`folders/N` or `organizations/N`."""
+        ...
+
+    # Cloud Billing
+    def get_billing(self, project_id: str) -> ObservedBilling: ...
+
+    def get_billing_account(self, account_id: str) -> BillingAccountInfo: ...
+
+    def link_billing(self, project_id: str, account_id: str) -> ObservedBilling:
+        """Never called with an empty account: that would unlink billing."""
+        ...
+
+    def test_billing_permissions(
+        self, account_id: str, permissions: Sequence[str]
+    ) -> frozenset[str]: ...
+
+    # Service Usage
+    def get_services(self, project_id: str, services: Sequence[str]) -> dict[str, ServiceState]:
+        """One services.batchGet (split at 30)."""
+        ...
+
+    def enable_services(self, project_id: str, services: Sequence[str]) -> OperationOutcome:
+        """services.enable for one, batchEnable (split at 20) for several; waits for the operations."""
+        ...
+
+    # Vertex AI
+    def get_publisher_model(self, publisher_model: str) -> PublisherModelInfo | None:
+        """None when the publisher model does not exist (404)."""
+        ...
+
+    def probe_model(self, project_id: str, location: str, request_model: str) -> ProbeResult:
+        """A non-streaming chat completion with max_tokens 1, classified."""
+        ...
+
+    def enable_model(self, project_id: str, publisher_model: str) -> str:
+        """enableModel; returns the enablementState."""
+        ...

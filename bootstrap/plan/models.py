@@ -1,0 +1,242 @@
+"""The planner's models step: one check per model and location, and the enable it may need.
+
+Each desired model is judged in each of its locations from what observe saw (the probe's access
+state), falling back to the catalog only when nothing was observed (no probe, or blocked): a
+retired model or a location the catalog does not list then fails without a call. A model whose
+probe says BLOCKED (or, for a project this plan creates, was never probed) is treated as "not
+enabled" when this plan fixes what blocks it; otherwise the check is skipped. A model not enabled
+in some location gets one `ENABLE_MODEL` change when the manifest says `enable: true`. Pure: no
+I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bootstrap import catalog, remedies
+from bootstrap.checks import CheckStatus, model_check
+from bootstrap.cloud.observed import ModelAccess, ObservedModel
+from bootstrap.errors import Cause
+from bootstrap.manifest.desired import DesiredModel
+from bootstrap.plan.draft import Draft
+from bootstrap.plan.model import Action, Change
+
+
+def plan_models_step(d: Draft) -> None:
+    for model in d.desired.models:
+        needs_enable = [_plan_location(d, model, location) for location in model.locations]
+        if any(needs_enable) and model.enable:
+            d.changes.append(
+                Change(
+                    action=Action.ENABLE_MODEL,
+                    target=model.publisher_model,
+                    reason=f"Project {d.pid}: {model.alias} is not enabled and the manifest says "
+                    "enable: true.",
+                    project_id=d.pid,
+                    publisher_model=model.publisher_model,
+                )
+            )
+
+
+def _observed_model(d: Draft, model: DesiredModel, location: str) -> ObservedModel | None:
+    for seen in d.observed.models:
+        if seen.location == location and model.publisher_model in (
+            seen.publisher_model,
+            seen.alias,
+        ):
+            return seen
+    return None
+
+
+def _plan_location(d: Draft, model: DesiredModel, location: str) -> bool:
+    """Add the `model:<alias>@<location>` check; True when enableModel is needed there."""
+    name = model_check(model.alias, location)
+    seen = None if d.creating else _observed_model(d, model, location)
+    access = seen.access if seen is not None else ModelAccess.UNKNOWN
+    if d.creating and d.probe:
+        access = ModelAccess.BLOCKED  # a new project: nothing to probe yet, every step is planned
+    if access is ModelAccess.ENABLED:
+        d.check(
+            name,
+            CheckStatus.OK,
+            f"Project {d.pid}: {_lifecycle(model, d.as_of)} and enabled in {location}.",
+        )
+        return False
+    if access is ModelAccess.NO_ACCESS and _withdrawn_here(d, model, location, seen):
+        _withdrawn(d, name, model, location)
+        return False
+    if access in (ModelAccess.NOT_OFFERED, ModelAccess.RETIRED, ModelAccess.NO_ACCESS):
+        _unavailable(d, name, model, location, access, seen)
+        return False
+    if access in (ModelAccess.UNKNOWN, ModelAccess.BLOCKED) and _catalog_refuses(
+        d, name, model, location
+    ):
+        return False
+    if access is ModelAccess.UNKNOWN:
+        _unknown(d, name, seen)
+        return False
+    if access is ModelAccess.BLOCKED and not ((d.billing_on and d.services_on) or d.creating):
+        # The billing or services check already says what is wrong and how to fix it.
+        d.check(
+            name, CheckStatus.SKIPPED, f"Not checked: {model.alias} waits for billing and APIs."
+        )
+        return False
+    if access is ModelAccess.BLOCKED and not (d.fixes_blockers or d.creating):
+        failure = seen.failure if seen else None
+        d.check(
+            name,
+            CheckStatus.SKIPPED,
+            f"Project {d.pid}: {model.alias} in {location} is blocked by an earlier step"
+            + (f" ({failure.message})" if failure else "")
+            + "; a readiness gate or a rerun clears it once that step propagates.",
+            cause=failure.cause if failure else None,
+            remedy=failure.remedy if failure else "",
+        )
+        return False
+    if not (d.billing_on and d.services_on):
+        d.check(
+            name, CheckStatus.SKIPPED, f"Project {d.pid}: {model.alias} waits for billing and APIs."
+        )
+        return False
+    return _not_enabled(d, name, model, location)
+
+
+def _not_enabled(d: Draft, name: str, model: DesiredModel, location: str) -> bool:
+    if model.enable:
+        d.check(
+            name,
+            CheckStatus.PENDING,
+            f"Project {d.pid}: {model.alias} will be enabled ({location}).",
+        )
+        return True
+    publisher, _, model_id = model.publisher_model.removeprefix("publishers/").partition("/models/")
+    console = catalog.model_garden_console_url(publisher, model_id, d.pid)
+    d.check(
+        name,
+        CheckStatus.ACTION_REQUIRED,
+        f"Project {d.pid}: {model.alias} is not enabled in {location} and the manifest says "
+        "enable: false, so a person must enable it (this accepts the publisher's terms).",
+        cause=Cause.MODEL_NOT_ENABLED,
+        remedy=f"{console} or {remedies.enable_model_rest(d.pid, model.publisher_model)}",
+    )
+    return False
+
+
+def _withdrawn_here(
+    d: Draft, model: DesiredModel, location: str, seen: ObservedModel | None
+) -> bool:
+    """A 404 here while the same model answers in another location of this project: the model
+    exists and the project can reach it, so the offer was withdrawn from this location (a 404
+    alone cannot tell that from "retired" or "no access")."""
+    if seen is None or seen.failure is None or seen.failure.http_status != 404:
+        return False
+    alive = (ModelAccess.ENABLED, ModelAccess.NOT_ENABLED, ModelAccess.BLOCKED)
+    return any(
+        other.location != location
+        and model.publisher_model in (other.publisher_model, other.alias)
+        and other.access in alive
+        for other in d.observed.models
+    )
+
+
+def _withdrawn(d: Draft, name: str, model: DesiredModel, location: str) -> None:
+    d.check(
+        name,
+        CheckStatus.FAILED,
+        f"Project {d.pid}: {model.alias} answers in other locations but not in {location}: the "
+        "service no longer offers it there (the catalog still lists it).",
+        cause=Cause.MODEL_NOT_OFFERED_IN_LOCATION,
+        remedy=f"Remove {location} from {model.alias}'s locations in the manifest.",
+    )
+
+
+def _unavailable(
+    d: Draft,
+    name: str,
+    model: DesiredModel,
+    location: str,
+    access: ModelAccess,
+    seen: ObservedModel | None,
+) -> None:
+    cause = {
+        ModelAccess.NOT_OFFERED: Cause.MODEL_NOT_OFFERED_IN_LOCATION,
+        ModelAccess.RETIRED: Cause.MODEL_RETIRED,
+        ModelAccess.NO_ACCESS: Cause.MODEL_NOT_FOUND_OR_NO_ACCESS,
+    }[access]
+    failure = seen.failure if seen else None
+    words = {
+        ModelAccess.NOT_OFFERED: "is not offered in",
+        ModelAccess.RETIRED: "is retired in",
+        ModelAccess.NO_ACCESS: "was not found or is not accessible in",
+    }[access]
+    d.check(
+        name,
+        CheckStatus.FAILED,
+        failure.message if failure else f"Project {d.pid}: {model.alias} {words} {location}.",
+        cause=cause,
+        remedy=failure.remedy if failure and failure.remedy else _model_remedy(model, cause),
+    )
+
+
+def _model_remedy(model: DesiredModel, cause: Cause) -> str:
+    entry = catalog.lookup(model.publisher_model)
+    if cause is Cause.MODEL_NOT_OFFERED_IN_LOCATION and entry is not None:
+        return f"Use one of these locations for {model.alias}: {', '.join(entry.locations)}."
+    if cause is Cause.MODEL_RETIRED:
+        return f"Remove {model.alias} from the manifest or switch to another model."
+    return catalog.model_garden_console_url(*_publisher_and_id(model))
+
+
+def _publisher_and_id(model: DesiredModel) -> tuple[str, str]:
+    publisher, _, model_id = model.publisher_model.removeprefix("publishers/").partition("/models/")
+    return publisher, model_id
+
+
+def _catalog_refuses(d: Draft, name: str, model: DesiredModel, location: str) -> bool:
+    """With no observation, the catalog alone rules out retired models and unlisted locations."""
+    entry = catalog.lookup(model.publisher_model)
+    if entry is None:
+        return False
+    if entry.lifecycle(d.as_of) is catalog.Lifecycle.RETIRED:
+        d.check(
+            name,
+            CheckStatus.FAILED,
+            f"Project {d.pid}: {entry.lifecycle_note(d.as_of)}.",
+            cause=Cause.MODEL_RETIRED,
+            remedy=_model_remedy(model, Cause.MODEL_RETIRED),
+        )
+        return True
+    if location not in entry.locations:
+        d.check(
+            name,
+            CheckStatus.FAILED,
+            f"Project {d.pid}: {model.alias} is not offered in {location} per the catalog.",
+            cause=Cause.MODEL_NOT_OFFERED_IN_LOCATION,
+            remedy=_model_remedy(model, Cause.MODEL_NOT_OFFERED_IN_LOCATION),
+        )
+        return True
+    return False
+
+
+def _unknown(d: Draft, name: str, seen: ObservedModel | None) -> None:
+    failure = seen.failure if seen else None
+    if not d.probe or failure is None:
+        why = " (--no-probe)" if not d.probe else ""
+        d.check(
+            name,
+            CheckStatus.SKIPPED,
+            f"Project {d.pid}: not probed{why}, so its state is unknown; no enable is planned.",
+        )
+        return
+    d.check(
+        name,
+        CheckStatus.FAILED,
+        failure.message,
+        cause=failure.cause,
+        remedy=failure.remedy or "Rerun the command; the probe is read-only.",
+    )
+
+
+def _lifecycle(model: DesiredModel, as_of: dt.date) -> str:
+    entry = catalog.lookup(model.publisher_model)
+    return entry.lifecycle_note(as_of) if entry is not None else model.alias

@@ -1,0 +1,51 @@
+"""The planner's services step: the `services` check and maybe `enable_services`.
+
+Every required API is treated as needing billing (the MaaS ones all do), so services are only
+enabled when billing is on or a planned link turns it on.
+"""
+
+from __future__ import annotations
+
+from bootstrap.checks import CheckStatus
+from bootstrap.cloud.observed import ServiceState
+from bootstrap.errors import Cause
+from bootstrap.plan.draft import Draft, unreadable
+from bootstrap.plan.model import Action, Change
+
+
+def plan_services_step(d: Draft) -> None:
+    required = d.desired.services
+    if not required:
+        d.services_on = True
+        return
+    states = {} if d.creating else d.observed.services
+    if states is None:
+        unreadable(d, "services", "API states could not be read")
+        return
+    missing = tuple(s for s in required if states.get(s) is not ServiceState.ENABLED)
+    if not missing:
+        d.services_on = True
+        d.check("services", CheckStatus.OK, f"Project {d.pid}: {', '.join(required)} enabled.")
+        return
+    listed = ", ".join(missing)
+    if not d.billing_on:
+        d.check(
+            "services",
+            CheckStatus.ACTION_REQUIRED,
+            f"Project {d.pid}: {listed} cannot be enabled until billing is on.",
+            cause=Cause.BILLING_REQUIRED_TO_ENABLE,
+            remedy="turn billing on first (the billing check says how), then rerun apply",
+        )
+        return
+    d.changes.append(
+        Change(
+            action=Action.ENABLE_SERVICES,
+            target=f"projects/{d.pid}/services",
+            reason=f"Project {d.pid}: required APIs not enabled: {listed}.",
+            project_id=d.pid,
+            services=missing,
+        )
+    )
+    d.services_on = True
+    d.fixes_blockers = True
+    d.check("services", CheckStatus.PENDING, f"Project {d.pid}: will enable {listed}.")

@@ -1,0 +1,395 @@
+"""Apply: the only code that writes to the cloud. It executes exactly one project's planned changes.
+
+Changes run in dependency order (project -> billing -> APIs -> model). After each one a readiness
+gate re-reads until the change is visible instead of sleeping a fixed time; every re-send of a
+change is preceded by a re-read. The project's final status is the planner's verdict on what
+the gates observed last, so a report never claims more than was seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import TypeVar
+
+from bootstrap.checks import Check, CheckStatus, model_check
+from bootstrap.clock import Clock
+from bootstrap.cloud.observed import ModelAccess, Observed, ObservedModel, ServiceState
+from bootstrap.errors import ANSWER_LOST, BootstrapError, Cause
+from bootstrap.manifest.desired import DesiredModel, DesiredProject
+from bootstrap.plan.model import (
+    ACTION_ORDER,
+    CHECK_FOR_ACTION,
+    Action,
+    Change,
+    ChangeOutcome,
+    ProjectPlan,
+)
+from bootstrap.plan.planner import plan_project
+from bootstrap.reconcile.gates import GateTimeout, wait_until
+from bootstrap.reconcile.observer import Observer
+from bootstrap.reconcile.options import RunOptions
+from bootstrap.reconcile.results import ChangeResult, EventSink, ProjectResult
+
+T = TypeVar("T")
+
+# How long an enable may still be refused for missing billing after this run linked it.
+BILLING_PROPAGATION_S = 300.0
+
+
+class ProjectApply:
+    """Executes one project's plan in dependency order, with a readiness gate after each step."""
+
+    def __init__(
+        self,
+        desired: DesiredProject,
+        observed: Observed,
+        plan: ProjectPlan,
+        *,
+        observer: Observer,
+        clock: Clock,
+        options: RunOptions,
+        emit: EventSink,
+        pending_operations: list[str],
+    ) -> None:
+        self.observer = observer
+        self.cloud = observer.cloud
+        self.clock = clock
+        self.options = options
+        self.emit = emit
+        # Shared with the run: operations an interrupt left running, for the "rerun" message.
+        self.pending_operations = pending_operations
+        self.desired = desired
+        self.observed = observed
+        self.plan = plan
+        self.gate_waits: dict[str, float] = {}
+        self._model_sent: dict[str, bool] = {}
+        self._linked_billing = False  # this run linked billing (Service Usage may lag behind)
+
+    def run(self) -> ProjectResult:
+        results: list[ChangeResult] = []
+        failed = False
+        for change in sorted(self.plan.changes, key=lambda c: ACTION_ORDER.index(c.action)):
+            if failed:
+                results.append(ChangeResult(change=change, outcome=ChangeOutcome.SKIPPED))
+                continue
+            self.emit(self.desired.project_id, f"{change.action.value} {change.target}")
+            started = self.clock.now()
+            try:
+                outcome = self.execute(change)
+            except (BootstrapError, GateTimeout) as error:
+                failure = error.failure
+                failed = True
+                results.append(
+                    ChangeResult(
+                        change=change,
+                        outcome=ChangeOutcome.FAILED,
+                        failure=failure,
+                        duration_s=self.clock.now() - started,
+                    )
+                )
+                continue
+            results.append(
+                ChangeResult(change=change, outcome=outcome, duration_s=self.clock.now() - started)
+            )
+        final = plan_project(
+            self.desired,
+            self.observed,
+            as_of=self.options.as_of,
+            allow_relink=self.options.allow_relink,
+            probe=self.options.probe,
+        )
+        final = _mark_changed(final, results, self.desired)
+        final = _with_failures(final, results)
+        self.emit(self.desired.project_id, "done")
+        return ProjectResult(
+            project_id=self.desired.project_id,
+            plan=final,
+            changes=tuple(results),
+            observed=self.observed,
+            gate_waits_s=self.gate_waits,
+        )
+
+    def execute(self, change: Change) -> ChangeOutcome:
+        try:
+            return self._execute(change)
+        except KeyboardInterrupt as interrupt:
+            operation = getattr(interrupt, "operation_name", None)
+            if operation:
+                self.pending_operations.append(
+                    f"{operation} ({change.action.value} on {self.desired.project_id})"
+                )
+            raise
+
+    def _execute(self, change: Change) -> ChangeOutcome:
+        match change.action:
+            case Action.CREATE_PROJECT:
+                return self.create_project(change)
+            case Action.LINK_BILLING:
+                return self.link_billing(change)
+            case Action.ENABLE_SERVICES:
+                return self.enable_services(change)
+            case Action.ENABLE_MODEL:
+                return self.enable_model(change)
+        raise AssertionError(f"unknown action {change.action}")
+
+    # Each step below updates self.observed with what its gate last read, so the final plan
+    # is computed from observations, not from assumptions.
+
+    def create_project(self, change: Change) -> ChangeOutcome:
+        assert change.parent is not None
+        project = self.cloud.create_project(
+            project_id=self.desired.project_id,
+            parent=change.parent,
+            display_name=change.display_name,
+            labels=change.labels,
+        )
+        self.observed = replace(self.observed, project=project)
+        self.refresh_after_create()
+        return ChangeOutcome.APPLIED
+
+    def refresh_after_create(self) -> None:
+        """A new project has no billing and no APIs: read them so later steps see the truth."""
+        fresh = self.observer.observe(self.desired)
+        self.observed = replace(fresh, project=self.observed.project)
+
+    def link_billing(self, change: Change) -> ChangeOutcome:
+        assert change.billing_account, "refusing to send an empty billing account (would unlink)"
+        account = change.billing_account
+        self.cloud.link_billing(self.desired.project_id, account)
+        self._linked_billing = True
+        # Reads lag a link (as on Google): re-read until the link shows, so that what this run
+        # reports, and the next run observes, agree.
+        billing = self.gate(
+            "billing",
+            lambda: self.cloud.get_billing(self.desired.project_id),
+            lambda b: b.account == account and b.enabled,
+            Cause.BILLING_DISABLED,
+            f"billing on {self.desired.project_id} did not read as enabled after linking {account}",
+        )
+        self.observed = replace(self.observed, billing=billing)
+        self.reprobe_blocked_models()
+        return ChangeOutcome.APPLIED
+
+    def enable_services(self, change: Change) -> ChangeOutcome:
+        project_id = self.desired.project_id
+        if self._linked_billing:
+            self._enable_after_link(change.services)
+        else:
+            self.cloud.enable_services(project_id, change.services)
+        services = self.gate(
+            "services",
+            lambda: self.cloud.get_services(project_id, self.desired.services),
+            lambda states: all(states.get(s) is ServiceState.ENABLED for s in change.services),
+            Cause.SERVICE_DISABLED,
+            f"{', '.join(change.services)} did not read as ENABLED on {project_id}",
+        )
+        self.observed = replace(self.observed, services=services)
+        self.reprobe_blocked_models()
+        return ChangeOutcome.APPLIED
+
+    def _enable_after_link(self, services: tuple[str, ...]) -> None:
+        """Enable right after this run linked billing: Service Usage may not see the link yet
+        and answer UREQ_PROJECT_BILLING_NOT_FOUND, which is waited out (policy §1.8.4, up to
+        5 minutes), re-reading the services before each re-send."""
+        project_id = self.desired.project_id
+        refused: list[BootstrapError] = []
+
+        def attempt() -> bool:
+            pending = services
+            if refused:
+                states = self.cloud.get_services(project_id, services)
+                pending = tuple(s for s in services if states.get(s) is not ServiceState.ENABLED)
+                if not pending:
+                    return True
+            try:
+                self.cloud.enable_services(project_id, pending)
+            except BootstrapError as error:
+                if error.failure.cause is not Cause.BILLING_REQUIRED_TO_ENABLE:
+                    raise
+                refused.append(error)
+                self.cloud.stats.add_retry()
+                return False
+            return True
+
+        enabled = wait_until(
+            attempt,
+            bool,
+            clock=self.clock,
+            deadline_s=BILLING_PROPAGATION_S,
+            cause=Cause.BILLING_REQUIRED_TO_ENABLE,
+            message="",
+            raise_on_timeout=False,
+        )
+        if not enabled:
+            raise refused[-1]
+
+    def enable_model(self, change: Change) -> ChangeOutcome:
+        assert change.publisher_model is not None
+        mine = [m for m in self.observed.models if m.publisher_model == change.publisher_model]
+        if mine and all(m.access is ModelAccess.ENABLED for m in mine):
+            return (
+                ChangeOutcome.SKIPPED
+            )  # the re-probe after the APIs came up found it already enabled
+        self.gate(
+            "model-enable",
+            lambda: self._try_enable_model(change.publisher_model or ""),
+            lambda enabled: enabled,
+            Cause.SERVICE_DISABLED,
+            f"enableModel for {change.publisher_model} kept failing on {self.desired.project_id}",
+        )
+        self.reprobe(change.publisher_model, until_enabled=True)
+        return ChangeOutcome.APPLIED
+
+    def _try_enable_model(self, publisher_model: str) -> bool:
+        """enableModel, unless a probe shows an earlier attempt already took effect.
+
+        SERVICE_DISABLED right after enabling the APIs means "not yet"; a lost answer means
+        "maybe": both make the gate try again, and every retry re-reads (probes) before it
+        sends enableModel again.
+        """
+        mine = [m for m in self.observed.models if m.publisher_model == publisher_model]
+        blocked = any(m.access is ModelAccess.BLOCKED for m in mine)
+        if self._model_sent.get(publisher_model) or (blocked and self.options.probe):
+            # A blocked probe could not tell whether the model was already enabled.
+            self.reprobe(publisher_model, until_enabled=False)
+            mine = [m for m in self.observed.models if m.publisher_model == publisher_model]
+            if mine and all(m.access is ModelAccess.ENABLED for m in mine):
+                return True
+        self._model_sent[publisher_model] = True
+        try:
+            self.cloud.enable_model(self.desired.project_id, publisher_model)
+        except BootstrapError as error:
+            failure = error.failure
+            if failure.reason == ANSWER_LOST or failure.cause in (
+                Cause.SERVICE_DISABLED,
+                Cause.BILLING_DISABLED,
+            ):
+                self.cloud.stats.add_retry()
+                return False
+            raise
+        return True
+
+    # ---------------------------------------------------------------- gates
+
+    def reprobe_blocked_models(self) -> None:
+        """After billing or APIs change, models that were blocked are probed until they say more."""
+        if not self.options.probe:
+            return
+        blocked = any(m.access is ModelAccess.BLOCKED for m in self.observed.models)
+        if blocked and self.prerequisites_met():
+            self.reprobe(None, until_enabled=False)
+
+    def prerequisites_met(self) -> bool:
+        billing = self.observed.billing
+        services = self.observed.services or {}
+        return bool(billing and billing.enabled) and all(
+            services.get(s) is ServiceState.ENABLED for s in self.desired.services
+        )
+
+    def reprobe(self, publisher_model: str | None, *, until_enabled: bool) -> None:
+        """Probe the project's models again until none is blocked (or all are enabled)."""
+        targets = [
+            m
+            for m in self.observed.models
+            if publisher_model is None or m.publisher_model == publisher_model
+        ]
+        by_key = {(m.publisher_model, m.location): m for m in self.observed.models}
+        for model in targets:
+            maybe_wanted = self._desired_model(model.publisher_model)
+            if maybe_wanted is None:
+                continue
+            wanted: DesiredModel = maybe_wanted
+
+            def done(observed: ObservedModel) -> bool:
+                if until_enabled:
+                    return observed.access is ModelAccess.ENABLED
+                return observed.access is not ModelAccess.BLOCKED
+
+            def probe(
+                wanted: DesiredModel = wanted, location: str = model.location
+            ) -> ObservedModel:
+                return self.observer.observe_model(self.desired, wanted, location)
+
+            latest = self.gate(
+                model_check(model.alias, model.location),
+                probe,
+                done,
+                Cause.SERVICE_DISABLED,
+                f"{model.alias} in {model.location} still answers as not ready on "
+                f"{self.desired.project_id}",
+                raise_on_timeout=False,
+            )
+            by_key[(model.publisher_model, model.location)] = latest
+        self.observed = replace(self.observed, models=tuple(by_key.values()))
+
+    def _desired_model(self, publisher_model: str) -> DesiredModel | None:
+        return next((m for m in self.desired.models if m.publisher_model == publisher_model), None)
+
+    def gate(
+        self,
+        name: str,
+        read: Callable[[], T],
+        ready: Callable[[T], bool],
+        cause: Cause,
+        message: str,
+        *,
+        raise_on_timeout: bool = True,
+    ) -> T:
+        started = self.clock.now()
+        try:
+            return wait_until(
+                read,
+                ready,
+                clock=self.clock,
+                deadline_s=self.options.gate_deadline_s,
+                cause=cause,
+                message=message,
+                raise_on_timeout=raise_on_timeout,
+            )
+        finally:
+            waited = self.clock.now() - started
+            self.gate_waits[name] = self.gate_waits.get(name, 0.0) + waited
+
+
+def _mark_changed(
+    plan: ProjectPlan, results: Iterable[ChangeResult], desired: DesiredProject
+) -> ProjectPlan:
+    """Checks that are ok now because this run changed them say `changed`."""
+    applied = [r.change for r in results if r.outcome is ChangeOutcome.APPLIED]
+    names = {CHECK_FOR_ACTION[c.action] for c in applied if c.action in CHECK_FOR_ACTION}
+    enabled = {c.publisher_model for c in applied if c.action is Action.ENABLE_MODEL}
+    for model in desired.models:
+        if model.publisher_model in enabled:
+            names.update(model_check(model.alias, location) for location in model.locations)
+    checks = tuple(
+        replace(check, status=CheckStatus.CHANGED)
+        if check.status is CheckStatus.OK and check.name in names
+        else check
+        for check in plan.checks
+    )
+    return replace(plan, checks=checks)
+
+
+def _with_failures(plan: ProjectPlan, results: Iterable[ChangeResult]) -> ProjectPlan:
+    """A failed change becomes a failed check named after the step it belongs to."""
+    extra = []
+    for result in results:
+        if result.failure is None:
+            continue
+        failure = result.failure
+        name = CHECK_FOR_ACTION.get(result.change.action, f"change:{result.change.action.value}")
+        extra.append(
+            Check(
+                name=name,
+                status=CheckStatus.FAILED,
+                cause=failure.cause,
+                remedy=failure.remedy,
+                detail=failure.message,
+            )
+        )
+    if not extra:
+        return plan
+    failed_names = {c.name for c in extra}
+    kept = tuple(c for c in plan.checks if c.name not in failed_names)
+    return replace(plan, checks=kept + tuple(extra))

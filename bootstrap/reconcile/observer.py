@@ -1,0 +1,194 @@
+"""The reconciler's reads: one project's observed state, the permission preflight, per-run memos.
+
+Reads of one project run concurrently on their own pool (so a project worker never waits on a
+task queued behind other projects' workers), carrying the project's request priority along.
+Reads that do not depend on the project (billing accounts, publisher models, permissions on a
+shared parent or account) happen once per run. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+from bootstrap.cloud.observed import (
+    BillingAccountInfo,
+    ModelAccess,
+    Observed,
+    ObservedModel,
+    PermissionReport,
+    ProjectState,
+)
+from bootstrap.cloud.protocol import Cloud
+from bootstrap.errors import BootstrapError, Cause, Failure
+from bootstrap.manifest.desired import DesiredModel, DesiredProject
+from bootstrap.plan.model import ProjectPlan
+from bootstrap.plan.preflight import required_permissions
+
+T = TypeVar("T")
+
+
+class _Once:
+    """Per-run memo: the first caller computes, concurrent callers wait for the same answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._futures: dict[object, Future[object]] = {}
+
+    def get(self, key: object, compute: Callable[[], object]) -> object:
+        with self._lock:
+            future = self._futures.get(key)
+            owner = future is None
+            if future is None:
+                future = Future()
+                self._futures[key] = future
+        if owner:
+            try:
+                future.set_result(compute())
+            except BaseException as error:  # re-raised to every waiter below
+                future.set_exception(error)
+        return future.result()
+
+
+class Observer:
+    """Read-only access to the cloud for one run: observe, probe, preflight."""
+
+    def __init__(self, cloud: Cloud, *, probe: bool, concurrency: int) -> None:
+        self.cloud = cloud
+        self.probe = probe
+        self._once = _Once()
+        self._reads = ThreadPoolExecutor(
+            max_workers=max(4, concurrency * 4), thread_name_prefix="read"
+        )
+
+    def close(self) -> None:
+        self._reads.shutdown(wait=False, cancel_futures=True)
+
+    def _read(self, function: Callable[..., T], *args: object) -> Future[T]:
+        """Run a read on the read pool, carrying this project's request priority along."""
+        return self._reads.submit(contextvars.copy_context().run, function, *args)
+
+    def observe(self, desired: DesiredProject) -> Observed:
+        """Read the project, its billing, its APIs and its models (read only, concurrently)."""
+        cloud = self.cloud
+        project_id = desired.project_id
+        project_f = self._read(cloud.get_project, project_id)
+        billing_f = self._read(cloud.get_billing, project_id)
+        services_f = self._read(cloud.get_services, project_id, desired.services)
+        model_fs = [
+            (model, location, self._read(self.observe_model, desired, model, location))
+            for model in desired.models
+            for location in model.locations
+        ]
+        failures: list[Failure] = []
+        project = _collect(project_f, failures)
+        if project is not None and project.state is not ProjectState.ACTIVE:
+            # Nothing else about a missing or deleted project is worth reporting.
+            billing_f.cancel()
+            services_f.cancel()
+            for _, _, model_f in model_fs:
+                model_f.cancel()
+            return Observed(project_id=project_id, project=project, failures=tuple(failures))
+        billing = _collect(billing_f, failures)
+        services = _collect(services_f, failures)
+        models = tuple(m for _, _, f in model_fs if (m := _collect(f, failures)) is not None)
+        account = self.billing_account(desired.billing_account, failures)
+        return Observed(
+            project_id=project_id,
+            project=project,
+            billing=billing,
+            billing_account=account,
+            services=services,
+            models=models,
+            failures=tuple(failures),
+        )
+
+    def observe_model(
+        self, desired: DesiredProject, model: DesiredModel, location: str
+    ) -> ObservedModel:
+        def observed(access: ModelAccess, failure: Failure | None = None) -> ObservedModel:
+            return ObservedModel(
+                publisher_model=model.publisher_model,
+                alias=model.alias,
+                location=location,
+                access=access,
+                failure=failure,
+            )
+
+        if not self.publisher_model_exists(model.publisher_model):
+            failure = Failure(
+                cause=Cause.MODEL_NOT_FOUND_OR_NO_ACCESS,
+                message=f"{model.publisher_model} does not exist in Model Garden (or is hidden from you).",
+                remedy="check the model name against the Model Garden catalog",
+            )
+            return observed(ModelAccess.NO_ACCESS, failure)
+        if not self.probe:
+            return observed(ModelAccess.UNKNOWN)
+        probe = self.cloud.probe_model(desired.project_id, location, model.request_model)
+        return observed(probe.access, probe.failure)
+
+    def publisher_model_exists(self, publisher_model: str) -> bool:
+        """publishers.models.get, once per run per model."""
+        info = self._once.get(
+            ("publisher", publisher_model),
+            lambda: self.cloud.get_publisher_model(publisher_model),
+        )
+        return info is not None
+
+    def billing_account(
+        self, account_id: str | None, failures: list[Failure]
+    ) -> BillingAccountInfo | None:
+        """billingAccounts.get, once per run per account (is it open?)."""
+        if account_id is None:
+            return None
+        try:
+            info = self._once.get(
+                ("account", account_id), lambda: self.cloud.get_billing_account(account_id)
+            )
+        except BootstrapError as error:
+            failures.append(error.failure)
+            return None
+        assert isinstance(info, BillingAccountInfo)
+        return info
+
+    # ------------------------------------------------------------ preflight
+
+    def preflight(self, plan: ProjectPlan, desired: DesiredProject) -> list[PermissionReport]:
+        """testIamPermissions on each resource the planned changes touch (fail open on errors)."""
+        reports = []
+        for resource, permissions in required_permissions(plan, desired):
+            try:
+                held = self._test_permissions(resource, permissions)
+            except BootstrapError:
+                continue  # the preflight is advisory; the real call stays authoritative
+            missing = tuple(p for p in permissions if p not in held)
+            reports.append(PermissionReport(resource=resource, missing=missing))
+        return reports
+
+    def _test_permissions(self, resource: str, permissions: tuple[str, ...]) -> frozenset[str]:
+        kind, _, ident = resource.partition("/")
+        if kind == "projects":
+            return self.cloud.test_project_permissions(ident, permissions)
+        if kind == "billingAccounts":
+            held = self._once.get(
+                ("billing-perms", ident, permissions),
+                lambda: self.cloud.test_billing_permissions(ident, permissions),
+            )
+        else:
+            held = self._once.get(
+                ("parent-perms", resource, permissions),
+                lambda: self.cloud.test_parent_permissions(resource, permissions),
+            )
+        assert isinstance(held, frozenset)
+        return held
+
+
+def _collect(future: Future[T], failures: list[Failure]) -> T | None:
+    try:
+        return future.result()
+    except BootstrapError as error:
+        failures.append(error.failure)
+        return None

@@ -1,0 +1,145 @@
+"""Observe -> plan -> apply across many projects, with bounded concurrency and no local state.
+
+Each project is observed afresh by the `Observer` (reads only), planned by the pure planner,
+checked by the permission preflight when it has changes, and, in apply mode, handed to
+`bootstrap.reconcile.apply` (the only code that writes). A failure in one project never stops
+the others.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import replace
+
+from bootstrap.cancel import Interrupted
+from bootstrap.checks import Check, CheckStatus
+from bootstrap.clock import Clock
+from bootstrap.cloud.priority import REQUEST_PRIORITY
+from bootstrap.cloud.protocol import Cloud
+from bootstrap.errors import BootstrapError, Failure
+from bootstrap.manifest.desired import DesiredProject
+from bootstrap.plan.model import ChangeOutcome, ProjectPlan
+from bootstrap.plan.planner import plan_project
+from bootstrap.plan.preflight import apply_preflight
+from bootstrap.reconcile.apply import ProjectApply
+from bootstrap.reconcile.observer import Observer
+from bootstrap.reconcile.options import RunOptions
+from bootstrap.reconcile.results import ChangeResult, EventSink, ProjectResult
+
+# Projects worked on at once; their requests still go through `concurrency` HTTP slots.
+PROJECT_THREADS = 256
+
+# How long an interrupted run waits for its workers to notice before giving up on them.
+INTERRUPT_GRACE_S = 3.0
+
+
+class Reconciler:
+    """Runs observe/plan(/apply) for many projects against one Cloud."""
+
+    def __init__(
+        self,
+        cloud: Cloud,
+        *,
+        options: RunOptions,
+        clock: Clock,
+        on_event: EventSink | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.options = options
+        self.clock = clock
+        self.observer = Observer(cloud, probe=options.probe, concurrency=options.concurrency)
+        self._emit = on_event or (lambda _project, _message: None)
+        self.cancel = cancel or threading.Event()
+        # Operations left running by an interrupted apply, for the "rerun to resume" message.
+        self.pending_operations: list[str] = []
+
+    def close(self) -> None:
+        self.observer.close()
+
+    def run(self, projects: Sequence[DesiredProject]) -> list[ProjectResult]:
+        """Reconcile every project; results come back in the input order.
+
+        Ctrl-C (KeyboardInterrupt in this thread) sets `cancel`; workers stop at their next
+        wait (the clock must be a CancellableClock on this event) and `Interrupted` names the
+        operations still running.
+        """
+        # A project thread spends most of an apply asleep (operation polls, readiness gates)
+        # holding no HTTP slot, so it is the slots, not this pool, that bound the requests in
+        # flight; a pool of 2 x concurrency would serialise the waits of large applies.
+        workers = max(1, min(len(projects), max(self.options.concurrency * 2, PROJECT_THREADS)))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="project")
+        futures = [
+            pool.submit(self._reconcile_in_order, index, project)
+            for index, project in enumerate(projects)
+        ]
+        try:
+            results = [future.result() for future in futures]
+        except KeyboardInterrupt:
+            self.cancel.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            wait(futures, timeout=INTERRUPT_GRACE_S)
+            raise Interrupted(tuple(self.pending_operations)) from None
+        pool.shutdown(wait=True)
+        return results
+
+    def _reconcile_in_order(self, index: int, desired: DesiredProject) -> ProjectResult:
+        # Earlier projects' requests go first when the HTTP slots are busy (bootstrap.priority).
+        REQUEST_PRIORITY.set(index)
+        return self.reconcile_project(desired)
+
+    def reconcile_project(self, desired: DesiredProject) -> ProjectResult:
+        started = self.clock.now()
+        self._emit(desired.project_id, "observing")
+        try:
+            result = self._reconcile(desired)
+        except BootstrapError as error:
+            result = _failed_result(desired.project_id, error.failure)
+        return replace(result, duration_s=self.clock.now() - started)
+
+    def _reconcile(self, desired: DesiredProject) -> ProjectResult:
+        observed = self.observer.observe(desired)
+        plan = plan_project(
+            desired,
+            observed,
+            as_of=self.options.as_of,
+            allow_relink=self.options.allow_relink,
+            probe=self.options.probe,
+        )
+        if plan.changes and self.options.preflight:
+            plan = apply_preflight(plan, self.observer.preflight(plan, desired))
+        if self.options.apply and plan.changes:
+            return ProjectApply(
+                desired,
+                observed,
+                plan,
+                observer=self.observer,
+                clock=self.clock,
+                options=self.options,
+                emit=self._emit,
+                pending_operations=self.pending_operations,
+            ).run()
+        planned = f", {len(plan.changes)} change(s) planned" if plan.changes else ""
+        self._emit(desired.project_id, f"checked{planned}")
+        return ProjectResult(
+            project_id=desired.project_id,
+            plan=plan,
+            changes=tuple(
+                ChangeResult(change=c, outcome=ChangeOutcome.PLANNED) for c in plan.changes
+            ),
+            observed=observed,
+        )
+
+
+def _failed_result(project_id: str, failure: Failure) -> ProjectResult:
+    check = Check(
+        name="project",
+        status=CheckStatus.FAILED,
+        cause=failure.cause,
+        remedy=failure.remedy,
+        detail=failure.message,
+    )
+    return ProjectResult(
+        project_id=project_id, plan=ProjectPlan(project_id=project_id, checks=(check,))
+    )

@@ -1,0 +1,22 @@
+"""One smoke case: one model in one location of one project, and the key its checks are named by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bootstrap.checks import target_key
+
+
+@dataclass(frozen=True)
+class SmokeCase:
+    """One model in one location of one project."""
+
+    project_id: str
+    alias: str
+    request_model: str  # openai/gpt-oss-120b-maas
+    publisher_model: str  # publishers/openai/models/gpt-oss-120b-maas
+    location: str
+
+    @property
+    def key(self) -> str:
+        return target_key(self.alias, self.location)
