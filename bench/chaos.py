@@ -30,9 +30,7 @@ from click.testing import CliRunner
 from bootstrap.cli import cli
 from bootstrap.clock import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "faults"))
-from faults_support import Run, violations
+from bootstrap.emulator.invariants import Run, violations
 
 ACCOUNT = "012345-6789AB-CDEF01"
 MODEL = "publishers/openai/models/gpt-oss-120b-maas"
@@ -172,7 +170,7 @@ class Soak:
 def soak(projects: int, seed: int, rate: float, max_applies: int) -> dict[str, Any]:
     import os
 
-    import bootstrap.cli.common as common
+    import bootstrap.cli.runtime as runtime
 
     rng = random.Random(seed)
     with Emulator(seed=seed) as emulator, tempfile.TemporaryDirectory() as tmp_dir:
@@ -180,7 +178,7 @@ def soak(projects: int, seed: int, rate: float, max_applies: int) -> dict[str, A
         os.environ["BOOTSTRAP_EMULATOR_TOKEN"] = "emulator-owner"
         os.environ.pop("GITHUB_STEP_SUMMARY", None)
         clock = FastForwardClock(emulator.advance)
-        common.make_clock = lambda: clock  # type: ignore[assignment]
+        runtime.make_clock = lambda: clock  # type: ignore[assignment]
         tmp = Path(tmp_dir)
         ids = generate_world(emulator, projects, rng)
         manifest = tmp / "chaos.yaml"

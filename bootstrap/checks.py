@@ -37,6 +37,12 @@ class Check:
     metrics: dict[str, float | int | str] = field(default_factory=dict)
 
 
+# The per-project checks, one each.
+PROJECT = "project"
+BILLING = "billing"
+SERVICES = "services"
+PERMISSIONS = "permissions"
+
 MODEL_PREFIX = "model:"
 SMOKE_PREFIX = "smoke:"
 
@@ -58,6 +64,11 @@ def smoke_check(key: str, kind: str = "smoke") -> str:
 
 def is_model_check(name: str) -> bool:
     return name.startswith(MODEL_PREFIX)
+
+
+def check_kind(name: str) -> str:
+    """`model:gpt-oss-120b@global` -> `model`; `billing` -> `billing`."""
+    return name.split(":", 1)[0]
 
 
 def check_target(name: str) -> str:

@@ -10,8 +10,6 @@ from typing import Any
 import httpx
 import pytest
 import requests
-from error_payloads import envelope, retry_info
-from error_payloads import error_info as info
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +22,8 @@ from bootstrap.causes.classify import (
     retry_after_from_headers,
 )
 from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
+from tests.error_payloads import envelope, retry_info
+from tests.error_payloads import error_info as info
 
 P = "demo-proj"
 M120 = "publishers/openai/models/gpt-oss-120b-maas"

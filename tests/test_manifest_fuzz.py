@@ -9,7 +9,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bootstrap.manifest.loader import Severity, load_text
+from bootstrap.manifest.diagnostics import Severity
+from bootstrap.manifest.loader import load_text
 
 AS_OF = date(2026, 11, 25)
 KEYS = st.sampled_from(

@@ -7,14 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bootstrap.manifest.loader import (
-    MAX_BYTES,
-    Diagnostic,
-    Severity,
-    expand_paths,
-    load_manifests,
-    read_yaml,
-)
+from bootstrap.manifest.diagnostics import Diagnostic, Severity
+from bootstrap.manifest.loader import MAX_BYTES, expand_paths, load_manifests
+from bootstrap.manifest.reader import read_yaml
 from bootstrap.manifest.schema import (
     check_label,
     check_parent,

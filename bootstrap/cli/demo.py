@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from bootstrap.cli.common import CloudOptions, connect, emit_report, guarded, load_desired
+from bootstrap.cli.options import CloudOptions
 from bootstrap.cli.progress import progress
+from bootstrap.cli.runtime import guarded
+from bootstrap.cli.wiring import connect, emit_report, load_desired
+
+if TYPE_CHECKING:
+    from bootstrap.report.model import RunReport
 
 DEFAULT_MANIFEST = "manifests/demo.yaml"
 
@@ -34,45 +41,61 @@ def demo(manifest: str | None, outputs: tuple[str, ...]) -> None:
     when every project ended as the demo world was designed to.
     """
     from bootstrap.catalog import today_utc
-    from bootstrap.clock import FastForwardClock
-    from bootstrap.jobs.demo import emulator_environment, expected_summary, mismatches
-    from bootstrap.jobs.pipelines import run_job
-    from bootstrap.jobs.status import Command
-    from bootstrap.reconcile.options import RunOptions
-    from bootstrap.smoke.suite import SmokeOptions
 
     path = Path(manifest or DEFAULT_MANIFEST)
     if not path.is_file():
         raise click.UsageError(f"{path} not found: run from the repository root or pass MANIFEST")
     date = today_utc()
+    report = _plan_apply_audit(path, date, outputs)
+    _conclude(report, outputs)
+
+
+def _plan_apply_audit(path: Path, date: dt.date, outputs: tuple[str, ...]) -> RunReport:
+    """The three steps on one emulator, each with its table; the audit's report is returned."""
+    from bootstrap.clock import FastForwardClock
+    from bootstrap.jobs.demo import emulator_environment
+    from bootstrap.jobs.pipelines import run_job
+    from bootstrap.jobs.status import Command
+    from bootstrap.reconcile.options import RunOptions
+    from bootstrap.smoke.suite import SmokeOptions
+
     desired = load_desired([str(path)], date)
     projects = list(desired.projects)
+    no_smoke = SmokeOptions(enabled=False, settings=desired.smoke)
+    steps = (
+        ("plan", Command.PLAN, RunOptions(as_of=date), no_smoke, "what would change (read only)"),
+        ("apply", Command.APPLY, RunOptions(as_of=date, apply=True), no_smoke, "make it so"),
+        (
+            "audit",
+            Command.AUDIT,
+            RunOptions(as_of=date),
+            SmokeOptions(enabled=True, settings=desired.smoke),
+            "prove it, with streaming smoke tests",
+        ),
+    )
     with emulator_environment() as advance:
         clock = FastForwardClock(advance)
         cloud = connect(CloudOptions(no_rate_limit=True), as_of=date, clock=clock)
-        options = RunOptions(as_of=date)
-        no_smoke = SmokeOptions(enabled=False, settings=desired.smoke)
-        with_smoke = SmokeOptions(enabled=True, settings=desired.smoke)
-        steps = (
-            ("plan", Command.PLAN, options, no_smoke, "what would change (read only)"),
-            ("apply", Command.APPLY, RunOptions(as_of=date, apply=True), no_smoke, "make it so"),
-            ("audit", Command.AUDIT, options, with_smoke, "prove it, with streaming smoke tests"),
-        )
-        report = None
-        for number, (name, command, run_options, smoke, purpose) in enumerate(steps, start=1):
+        for number, (name, command, options, smoke, purpose) in enumerate(steps, start=1):
             click.secho(f"\n{number}/3 bootstrap {name} {path}  — {purpose}", bold=True)
             with progress(len(projects), label=name) as on_event:
                 report = run_job(
                     command,
                     cloud,
                     projects,
-                    options=run_options,
+                    options=options,
                     smoke=smoke,
                     clock=clock,
                     on_event=on_event,
                 )
             emit_report(report, "table", outputs if command is Command.AUDIT else ())
-    assert report is not None
+    return report
+
+
+def _conclude(report: RunReport, outputs: tuple[str, ...]) -> None:
+    """Say whether every project ended as the demo world designed it; exit 1 when not."""
+    from bootstrap.jobs.demo import expected_summary, mismatches
+
     problems = mismatches(report)
     click.echo()
     if problems:

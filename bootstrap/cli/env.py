@@ -5,10 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from typing import TYPE_CHECKING
 
 import click
 
-from bootstrap.cli.common import as_of_option, fail, guarded, load_desired, today
+from bootstrap.cli.options import as_of_option
+from bootstrap.cli.runtime import fail, guarded
+from bootstrap.cli.wiring import load_desired, today
+
+if TYPE_CHECKING:
+    from bootstrap.manifest.desired import Desired
 
 
 @click.command()
@@ -39,9 +45,25 @@ def env(
     The API key is a Google access token, never printed: use
     OPENAI_API_KEY=$(gcloud auth print-access-token).
     """
+    desired = load_desired(manifests, today(as_of))
+    values = app_values(desired, project_id, model_ref, location)
+    if fmt == "json":
+        click.echo(json.dumps(values, indent=2))
+        return
+    lines = "".join(f"{key}={value}\n" for key, value in values.items())
+    if fmt == "github":
+        _append_github_env(lines)
+        click.echo(f"Appended {', '.join(values)} to $GITHUB_ENV.", err=True)
+        return
+    click.echo(lines, nl=False)
+
+
+def app_values(
+    desired: Desired, project_id: str, model_ref: str | None, location: str | None
+) -> dict[str, str]:
+    """The variables an OpenAI-compatible client needs for one project, model and location."""
     from bootstrap.catalog import endpoint_host, openai_base_url
 
-    desired = load_desired(manifests, today(as_of))
     project = next((p for p in desired.projects if p.project_id == project_id), None)
     if project is None:
         fail(f"project {project_id} is not in the manifests; add it or check the id")
@@ -54,22 +76,17 @@ def env(
         fail(f"{project_id} wants {model.alias} in {', '.join(model.locations)}, not {chosen}")
     emulator = os.environ.get("BOOTSTRAP_EMULATOR_HOST")
     root = f"http://{emulator}" if emulator else f"https://{endpoint_host(chosen)}"
-    values = {
+    return {
         "OPENAI_BASE_URL": openai_base_url(project_id, chosen, api_root=root),
         "OPENAI_MODEL": model.request_model,
         "GOOGLE_CLOUD_PROJECT": project_id,
         "GOOGLE_CLOUD_LOCATION": chosen,
     }
-    if fmt == "json":
-        click.echo(json.dumps(values, indent=2))
-        return
-    lines = "".join(f"{key}={value}\n" for key, value in values.items())
-    if fmt == "github":
-        target = os.environ.get("GITHUB_ENV")
-        if not target:
-            fail("--format github needs $GITHUB_ENV (it is set inside GitHub Actions steps)")
-        with open(target, "a", encoding="utf-8") as handle:
-            handle.write(lines)
-        click.echo(f"Appended {', '.join(values)} to $GITHUB_ENV.", err=True)
-        return
-    click.echo(lines, nl=False)
+
+
+def _append_github_env(lines: str) -> None:
+    target = os.environ.get("GITHUB_ENV")
+    if not target:
+        fail("--format github needs $GITHUB_ENV (it is set inside GitHub Actions steps)")
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write(lines)

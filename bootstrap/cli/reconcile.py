@@ -15,22 +15,24 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bootstrap.cli import common
-from bootstrap.cli.common import (
+from bootstrap.cli import runtime
+from bootstrap.cli.options import (
     CloudOptions,
     as_of_option,
     cloud_options,
+    report_options,
+    shard_option,
+)
+from bootstrap.cli.progress import progress
+from bootstrap.cli.runtime import guarded
+from bootstrap.cli.wiring import (
     confirm_apply,
     connect,
     emit_report,
-    guarded,
     load_desired,
-    report_options,
     select_shard,
-    shard_option,
     today,
 )
-from bootstrap.cli.progress import progress
 
 if TYPE_CHECKING:
     from bootstrap.clock import Clock
@@ -169,7 +171,7 @@ def _run(request: JobRequest) -> None:
     from bootstrap.smoke.suite import SmokeOptions
 
     date = today(request.as_of)
-    clock = common.cancellable_clock()
+    clock = runtime.cancellable_clock()
     projects, settings, cloud = _projects(request, date, clock)
     projects = select_shard(projects, request.shard, os.environ)
     options = RunOptions(
@@ -247,7 +249,7 @@ def _job(
             smoke=smoke,
             clock=clock,
             on_event=on_event,
-            cancel=common.CANCEL,
+            cancel=runtime.CANCEL,
         )
 
 

@@ -7,7 +7,9 @@ import sys
 
 import click
 
-from bootstrap.cli.common import emit_report, fail, report_options
+from bootstrap.cli.options import report_options
+from bootstrap.cli.runtime import fail
+from bootstrap.cli.wiring import emit_report
 
 
 @click.group()

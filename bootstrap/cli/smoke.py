@@ -8,20 +8,16 @@ import sys
 
 import click
 
-from bootstrap.cli import common
-from bootstrap.cli.common import (
+from bootstrap.cli import runtime
+from bootstrap.cli.options import (
     CloudOptions,
     as_of_option,
     cloud_options,
-    connect,
-    emit_report,
-    guarded,
-    load_desired,
     report_options,
-    select_shard,
     shard_option,
-    today,
 )
+from bootstrap.cli.runtime import guarded
+from bootstrap.cli.wiring import connect, emit_report, load_desired, select_shard, today
 
 
 @click.command()
@@ -58,7 +54,7 @@ def smoke(
     date = today(as_of)
     desired = load_desired(manifests, date)
     projects = select_shard(desired.projects, shard, os.environ)
-    clock = common.cancellable_clock()
+    clock = runtime.cancellable_clock()
     connection = connect(cloud, as_of=date, clock=clock)
     report = run_smoke_job(
         connection,

@@ -12,16 +12,8 @@ from typing import Any
 
 import click
 
+from bootstrap.cli.options import parse_date
 from bootstrap.exitcodes import ExitCode
-
-
-def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def desired_as_json(desired: Any) -> str:
@@ -38,7 +30,7 @@ def desired_as_json(desired: Any) -> str:
 @click.option(
     "--as-of",
     metavar="YYYY-MM-DD",
-    callback=_parse_date,
+    callback=parse_date,
     help="Check model lifecycles as of this date (UTC) instead of today.",
 )
 @click.pass_context
@@ -49,7 +41,8 @@ def validate(ctx: click.Context, paths: tuple[str, ...], show: bool, as_of: dt.d
     (warnings allowed), 1 otherwise.
     """
     from bootstrap.catalog import today_utc
-    from bootstrap.manifest.loader import Severity, load_manifests
+    from bootstrap.manifest.diagnostics import Severity
+    from bootstrap.manifest.loader import load_manifests
 
     result = load_manifests(paths, as_of=as_of or today_utc())
     for diagnostic in result.diagnostics:

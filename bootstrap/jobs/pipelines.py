@@ -45,23 +45,7 @@ def run_job(
         results = reconciler.run(projects)
     finally:
         reconciler.close()
-    smoke_checks: dict[str, list[Check]] = {}
-    if smoke.enabled:
-        ready = {
-            (result.project_id, check.name)
-            for result in results
-            for check in result.plan.checks
-            if check.status in READY
-        }
-        smoke_checks = smoke_models(
-            cloud,
-            projects,
-            lambda project_id, key: (project_id, MODEL_PREFIX + key) in ready,
-            smoke=smoke,
-            concurrency=options.concurrency,
-            as_of=options.as_of,
-            sleep=clock.sleep,
-        )
+    smoke_checks = _smoke_ready(cloud, projects, results, smoke=smoke, options=options, clock=clock)
     reports = [project_report(r, smoke_checks.get(r.project_id, ())) for r in results]
     return run_report(
         command,
@@ -70,6 +54,35 @@ def run_job(
         duration_s=clock.now() - started,
         warnings=warnings,
         metrics=_run_metrics(cloud),
+    )
+
+
+def _smoke_ready(
+    cloud: Cloud,
+    projects: Sequence[DesiredProject],
+    results: Sequence[ProjectResult],
+    *,
+    smoke: SmokeOptions,
+    options: RunOptions,
+    clock: Clock,
+) -> dict[str, list[Check]]:
+    """Smoke-test the models whose model check the reconcile found ready."""
+    if not smoke.enabled:
+        return {}
+    ready = {
+        (result.project_id, check.name)
+        for result in results
+        for check in result.plan.checks
+        if check.status in READY
+    }
+    return smoke_models(
+        cloud,
+        projects,
+        lambda project_id, key: (project_id, MODEL_PREFIX + key) in ready,
+        smoke=smoke,
+        concurrency=options.concurrency,
+        as_of=options.as_of,
+        sleep=clock.sleep,
     )
 
 

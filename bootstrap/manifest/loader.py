@@ -42,18 +42,6 @@ from bootstrap.manifest.schema import (
 )
 from bootstrap.manifest.shape_errors import check_shape, show_loc
 
-__all__ = [
-    "MAX_BYTES",
-    "Diagnostic",
-    "LoadResult",
-    "Severity",
-    "expand_paths",
-    "load_manifests",
-    "load_text",
-    "read_manifest_text",
-    "read_yaml",
-]
-
 MAX_BYTES = 1024 * 1024  # checked before parsing: manifests are small, bombs are not
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
@@ -345,8 +333,7 @@ def load_manifests(paths: Sequence[str | Path], *, as_of: date) -> LoadResult:
     files, diagnostics = _expand(paths)
     projects: list[DesiredProject] = []
     first_seen: dict[str, str] = {}
-    smoke: SmokeSettings | None = None
-    smoke_source: str | None = None
+    smoke = _SmokeChoice()
     for path in files:
         text, problem = read_manifest_text(path)
         if text is None:
@@ -354,28 +341,8 @@ def load_manifests(paths: Sequence[str | Path], *, as_of: date) -> LoadResult:
             continue
         parsed, found, file_smoke, sets_smoke = load_text(str(path), text, as_of=as_of)
         if sets_smoke:
-            where = parsed.mark(("smoke_test",), key=True)
-            if smoke_source is None:
-                smoke, smoke_source = file_smoke, f"{path}:{where.line}"
-            else:
-                parsed.error(
-                    where,
-                    Problem(
-                        f"smoke_test is ignored here: {smoke_source} set it first",
-                        "keep smoke_test in one manifest",
-                    ),
-                    Severity.WARNING,
-                )
-        for project, mark in found:
-            earlier = first_seen.setdefault(project.project_id, project.source)
-            if earlier != project.source:
-                parsed.error(
-                    mark,
-                    Problem(
-                        f"project {project.project_id!r} is also declared at {earlier}",
-                        "declare each project once across all manifests",
-                    ),
-                )
+            smoke.offer(parsed, path, file_smoke)
+        _flag_duplicates(parsed, found, first_seen)
         projects.extend(project for project, _ in found)
         diagnostics.extend(sorted(parsed.diagnostics, key=lambda d: (d.line, d.col)))
     result = LoadResult(desired=None, diagnostics=tuple(diagnostics), files=tuple(files))
@@ -383,7 +350,45 @@ def load_manifests(paths: Sequence[str | Path], *, as_of: date) -> LoadResult:
         return result
     desired = Desired(
         projects=tuple(projects),
-        smoke=smoke or SmokeSettings(),
+        smoke=smoke.settings or SmokeSettings(),
         sources=tuple(str(path) for path in files),
     )
     return LoadResult(desired=desired, diagnostics=result.diagnostics, files=result.files)
+
+
+@dataclass(slots=True)
+class _SmokeChoice:
+    """The first manifest that sets smoke_test wins; later ones get a warning naming it."""
+
+    settings: SmokeSettings | None = None
+    source: str | None = None
+
+    def offer(self, parsed: ParsedFile, path: Path, settings: SmokeSettings | None) -> None:
+        where = parsed.mark(("smoke_test",), key=True)
+        if self.source is None:
+            self.settings, self.source = settings, f"{path}:{where.line}"
+            return
+        parsed.error(
+            where,
+            Problem(
+                f"smoke_test is ignored here: {self.source} set it first",
+                "keep smoke_test in one manifest",
+            ),
+            Severity.WARNING,
+        )
+
+
+def _flag_duplicates(
+    parsed: ParsedFile, found: list[tuple[DesiredProject, Mark]], first_seen: dict[str, str]
+) -> None:
+    """An error on each project already declared in an earlier place of any manifest."""
+    for project, mark in found:
+        earlier = first_seen.setdefault(project.project_id, project.source)
+        if earlier != project.source:
+            parsed.error(
+                mark,
+                Problem(
+                    f"project {project.project_id!r} is also declared at {earlier}",
+                    "declare each project once across all manifests",
+                ),
+            )

@@ -7,7 +7,7 @@ account Y is a relink: drift for a person unless `--allow-relink`.
 from __future__ import annotations
 
 from bootstrap import remedies
-from bootstrap.checks import CheckStatus
+from bootstrap.checks import BILLING, CheckStatus
 from bootstrap.cloud.observed import ObservedBilling
 from bootstrap.errors import Cause
 from bootstrap.plan.draft import Draft, unreadable
@@ -17,7 +17,7 @@ from bootstrap.plan.model import Action, Change
 def plan_billing_step(d: Draft) -> None:
     billing = ObservedBilling(account=None, enabled=False) if d.creating else d.observed.billing
     if billing is None:
-        unreadable(d, "billing", "billing could not be read", remedies.billing_console(d.pid))
+        unreadable(d, BILLING, "billing could not be read", remedies.billing_console(d.pid))
         return
     wanted = d.desired.billing_account
     if billing.enabled:
@@ -26,11 +26,11 @@ def plan_billing_step(d: Draft) -> None:
         if d.desired.link_billing and wanted and current is not None and current != wanted:
             _linked_elsewhere(d, current, closed=False)
         else:
-            d.check("billing", CheckStatus.OK, f"Project {d.pid}: billing is enabled.")
+            d.check(BILLING, CheckStatus.OK, f"Project {d.pid}: billing is enabled.")
         return
     if not d.desired.link_billing:
         d.check(
-            "billing",
+            BILLING,
             CheckStatus.ACTION_REQUIRED,
             f"Project {d.pid} has no active billing and the manifest does not say link_billing: true.",
             cause=Cause.BILLING_DISABLED,
@@ -43,7 +43,7 @@ def plan_billing_step(d: Draft) -> None:
 def _link_when_off(d: Draft, billing: ObservedBilling, wanted: str | None) -> None:
     if not wanted:  # the loader rejects this; never plan a link with an empty account
         d.check(
-            "billing",
+            BILLING,
             CheckStatus.FAILED,
             f"Project {d.pid}: link_billing is true but no billing_account is given.",
             cause=Cause.INVALID_INPUT,
@@ -53,7 +53,7 @@ def _link_when_off(d: Draft, billing: ObservedBilling, wanted: str | None) -> No
     info = d.observed.billing_account
     if billing.account == wanted or (info is not None and not info.open):
         d.check(
-            "billing",
+            BILLING,
             CheckStatus.FAILED,
             f"Project {d.pid}: billing account {wanted} is closed; linking it would leave billing "
             "off, so nothing is sent.",
@@ -86,7 +86,7 @@ def _linked_elsewhere(d: Draft, current: str, *, closed: bool) -> None:
     if d.allow_relink and not safe:
         why = f" Not relinked: {wanted} could not be confirmed open."
     d.check(
-        "billing",
+        BILLING,
         CheckStatus.ACTION_REQUIRED,
         f"Project {d.pid} is linked to {state} {current}, not {wanted}.{why}",
         cause=Cause.BILLING_LINKED_ELSEWHERE,
@@ -107,4 +107,4 @@ def _add_link(d: Draft, account: str, *, relink: bool, reason: str) -> None:
     )
     d.billing_on = True
     d.fixes_blockers = True
-    d.check("billing", CheckStatus.PENDING, f"{reason} It will be linked to {account}.")
+    d.check(BILLING, CheckStatus.PENDING, f"{reason} It will be linked to {account}.")

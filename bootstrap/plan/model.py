@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bootstrap.checks import Check
+from bootstrap.checks import BILLING, PROJECT, SERVICES, Check
 
 
 class Action(StrEnum):
@@ -76,7 +76,7 @@ class ProjectPlan:
 
 # The check each action fixes (the model action fixes one `model:` check per location).
 CHECK_FOR_ACTION: dict[Action, str] = {
-    Action.CREATE_PROJECT: "project",
-    Action.LINK_BILLING: "billing",
-    Action.ENABLE_SERVICES: "services",
+    Action.CREATE_PROJECT: PROJECT,
+    Action.LINK_BILLING: BILLING,
+    Action.ENABLE_SERVICES: SERVICES,
 }

@@ -62,36 +62,9 @@ def _plan_location(d: Draft, model: DesiredModel, location: str) -> bool:
             f"Project {d.pid}: {_lifecycle(model, d.as_of)} and enabled in {location}.",
         )
         return False
-    if access is ModelAccess.NO_ACCESS and _withdrawn_here(d, model, location, seen):
-        _withdrawn(d, name, model, location)
+    if _judged_unavailable(d, name, model, location, access, seen):
         return False
-    if access in (ModelAccess.NOT_OFFERED, ModelAccess.RETIRED, ModelAccess.NO_ACCESS):
-        _unavailable(d, name, model, location, access, seen)
-        return False
-    if access in (ModelAccess.UNKNOWN, ModelAccess.BLOCKED) and _catalog_refuses(
-        d, name, model, location
-    ):
-        return False
-    if access is ModelAccess.UNKNOWN:
-        _unknown(d, name, seen)
-        return False
-    if access is ModelAccess.BLOCKED and not ((d.billing_on and d.services_on) or d.creating):
-        # The billing or services check already says what is wrong and how to fix it.
-        d.check(
-            name, CheckStatus.SKIPPED, f"Not checked: {model.alias} waits for billing and APIs."
-        )
-        return False
-    if access is ModelAccess.BLOCKED and not (d.fixes_blockers or d.creating):
-        failure = seen.failure if seen else None
-        d.check(
-            name,
-            CheckStatus.SKIPPED,
-            f"Project {d.pid}: {model.alias} in {location} is blocked by an earlier step"
-            + (f" ({failure.message})" if failure else "")
-            + "; a readiness gate or a rerun clears it once that step propagates.",
-            cause=failure.cause if failure else None,
-            remedy=failure.remedy if failure else "",
-        )
+    if access is ModelAccess.BLOCKED and _left_blocked(d, name, model, location, seen):
         return False
     if not (d.billing_on and d.services_on):
         d.check(
@@ -99,6 +72,56 @@ def _plan_location(d: Draft, model: DesiredModel, location: str) -> bool:
         )
         return False
     return _not_enabled(d, name, model, location)
+
+
+def _judged_unavailable(
+    d: Draft,
+    name: str,
+    model: DesiredModel,
+    location: str,
+    access: ModelAccess,
+    seen: ObservedModel | None,
+) -> bool:
+    """Checks for a model that cannot be enabled here, or whose state is unknown; True if added."""
+    if access is ModelAccess.NO_ACCESS and _withdrawn_here(d, model, location, seen):
+        _withdrawn(d, name, model, location)
+        return True
+    if access in (ModelAccess.NOT_OFFERED, ModelAccess.RETIRED, ModelAccess.NO_ACCESS):
+        _unavailable(d, name, model, location, access, seen)
+        return True
+    if access in (ModelAccess.UNKNOWN, ModelAccess.BLOCKED) and _catalog_refuses(
+        d, name, model, location
+    ):
+        return True
+    if access is ModelAccess.UNKNOWN:
+        _unknown(d, name, seen)
+        return True
+    return False
+
+
+def _left_blocked(
+    d: Draft, name: str, model: DesiredModel, location: str, seen: ObservedModel | None
+) -> bool:
+    """A blocked probe that this plan does not unblock is skipped; True if that check was added."""
+    if not ((d.billing_on and d.services_on) or d.creating):
+        # The billing or services check already says what is wrong and how to fix it.
+        d.check(
+            name, CheckStatus.SKIPPED, f"Not checked: {model.alias} waits for billing and APIs."
+        )
+        return True
+    if d.fixes_blockers or d.creating:
+        return False
+    failure = seen.failure if seen else None
+    d.check(
+        name,
+        CheckStatus.SKIPPED,
+        f"Project {d.pid}: {model.alias} in {location} is blocked by an earlier step"
+        + (f" ({failure.message})" if failure else "")
+        + "; a readiness gate or a rerun clears it once that step propagates.",
+        cause=failure.cause if failure else None,
+        remedy=failure.remedy if failure else "",
+    )
+    return True
 
 
 def _not_enabled(d: Draft, name: str, model: DesiredModel, location: str) -> bool:

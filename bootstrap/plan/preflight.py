@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bootstrap import remedies
-from bootstrap.checks import Check, CheckStatus, is_model_check
+from bootstrap.checks import PERMISSIONS, Check, CheckStatus, is_model_check
 from bootstrap.cloud.observed import PermissionReport
 from bootstrap.errors import Cause
 from bootstrap.manifest.desired import DesiredProject
@@ -92,9 +92,9 @@ def apply_preflight(plan: ProjectPlan, reports: Sequence[PermissionReport]) -> P
         return plan
     blocked |= _dependents(plan, blocked)
     kept = tuple(c for c in plan.changes if c.action not in blocked)
-    checks = tuple(_skip_blocked(c, blocked) for c in plan.checks if c.name != "permissions")
+    checks = tuple(_skip_blocked(c, blocked) for c in plan.checks if c.name != PERMISSIONS)
     check = Check(
-        name="permissions",
+        name=PERMISSIONS,
         status=CheckStatus.FAILED,
         cause=Cause.PERMISSION_DENIED,
         remedy=remedy,

@@ -5,7 +5,7 @@ An existing project's labels and display name are reported, never changed.
 
 from __future__ import annotations
 
-from bootstrap.checks import CheckStatus
+from bootstrap.checks import PROJECT, CheckStatus
 from bootstrap.cloud.observed import ProjectState
 from bootstrap.errors import Cause
 from bootstrap.plan.draft import Draft, unreadable
@@ -16,11 +16,11 @@ def plan_project_step(d: Draft) -> bool:
     """The `project` check and maybe `create_project`. False: nothing else can be planned."""
     project = d.observed.project
     if project is None:
-        unreadable(d, "project", "could not be read")
+        unreadable(d, PROJECT, "could not be read")
         return False
     if project.state is ProjectState.DELETE_REQUESTED:
         d.check(
-            "project",
+            PROJECT,
             CheckStatus.FAILED,
             f"Project {d.pid} is scheduled for deletion (DELETE_REQUESTED); nothing will be changed.",
             cause=Cause.PROJECT_DELETE_REQUESTED,
@@ -36,7 +36,7 @@ def plan_project_step(d: Draft) -> bool:
 def _missing_project(d: Draft) -> bool:
     if not d.desired.create:
         d.check(
-            "project",
+            PROJECT,
             CheckStatus.FAILED,
             f"Project {d.pid} does not exist or the caller cannot see it, and the manifest does "
             "not say create: true.",
@@ -57,7 +57,7 @@ def _missing_project(d: Draft) -> bool:
         )
     )
     d.creating = True
-    d.check("project", CheckStatus.PENDING, f"Project {d.pid} will be created{where}.")
+    d.check(PROJECT, CheckStatus.PENDING, f"Project {d.pid} will be created{where}.")
     return True
 
 
@@ -76,10 +76,10 @@ def _project_differences(d: Draft) -> None:
         notes.append("labels differ: " + ", ".join(differing))
     if notes:
         d.check(
-            "project",
+            PROJECT,
             CheckStatus.WARNING,
             f"Project {d.pid}: " + "; ".join(notes) + " (informational; existing projects are "
             "never modified).",
         )
     else:
-        d.check("project", CheckStatus.OK, f"Project {d.pid} is ACTIVE.")
+        d.check(PROJECT, CheckStatus.OK, f"Project {d.pid} is ACTIVE.")

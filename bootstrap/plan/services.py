@@ -6,7 +6,7 @@ enabled when billing is on or a planned link turns it on.
 
 from __future__ import annotations
 
-from bootstrap.checks import CheckStatus
+from bootstrap.checks import SERVICES, CheckStatus
 from bootstrap.cloud.observed import ServiceState
 from bootstrap.errors import Cause
 from bootstrap.plan.draft import Draft, unreadable
@@ -20,17 +20,17 @@ def plan_services_step(d: Draft) -> None:
         return
     states = {} if d.creating else d.observed.services
     if states is None:
-        unreadable(d, "services", "API states could not be read")
+        unreadable(d, SERVICES, "API states could not be read")
         return
     missing = tuple(s for s in required if states.get(s) is not ServiceState.ENABLED)
     if not missing:
         d.services_on = True
-        d.check("services", CheckStatus.OK, f"Project {d.pid}: {', '.join(required)} enabled.")
+        d.check(SERVICES, CheckStatus.OK, f"Project {d.pid}: {', '.join(required)} enabled.")
         return
     listed = ", ".join(missing)
     if not d.billing_on:
         d.check(
-            "services",
+            SERVICES,
             CheckStatus.ACTION_REQUIRED,
             f"Project {d.pid}: {listed} cannot be enabled until billing is on.",
             cause=Cause.BILLING_REQUIRED_TO_ENABLE,
@@ -48,4 +48,4 @@ def plan_services_step(d: Draft) -> None:
     )
     d.services_on = True
     d.fixes_blockers = True
-    d.check("services", CheckStatus.PENDING, f"Project {d.pid}: will enable {listed}.")
+    d.check(SERVICES, CheckStatus.PENDING, f"Project {d.pid}: will enable {listed}.")

@@ -68,30 +68,11 @@ class ProjectApply:
 
     def run(self) -> ProjectResult:
         results: list[ChangeResult] = []
-        failed = False
         for change in sorted(self.plan.changes, key=lambda c: ACTION_ORDER.index(c.action)):
-            if failed:
+            if any(r.outcome is ChangeOutcome.FAILED for r in results):
                 results.append(ChangeResult(change=change, outcome=ChangeOutcome.SKIPPED))
                 continue
-            self.emit(self.desired.project_id, f"{change.action.value} {change.target}")
-            started = self.clock.now()
-            try:
-                outcome = self.execute(change)
-            except (BootstrapError, GateTimeout) as error:
-                failure = error.failure
-                failed = True
-                results.append(
-                    ChangeResult(
-                        change=change,
-                        outcome=ChangeOutcome.FAILED,
-                        failure=failure,
-                        duration_s=self.clock.now() - started,
-                    )
-                )
-                continue
-            results.append(
-                ChangeResult(change=change, outcome=outcome, duration_s=self.clock.now() - started)
-            )
+            results.append(self._timed(change))
         final = plan_project(
             self.desired,
             self.observed,
@@ -109,6 +90,21 @@ class ProjectApply:
             observed=self.observed,
             gate_waits_s=self.gate_waits,
         )
+
+    def _timed(self, change: Change) -> ChangeResult:
+        """Execute one change; a failure becomes its result, never an exception."""
+        self.emit(self.desired.project_id, f"{change.action.value} {change.target}")
+        started = self.clock.now()
+        try:
+            outcome = self.execute(change)
+        except (BootstrapError, GateTimeout) as error:
+            return ChangeResult(
+                change=change,
+                outcome=ChangeOutcome.FAILED,
+                failure=error.failure,
+                duration_s=self.clock.now() - started,
+            )
+        return ChangeResult(change=change, outcome=outcome, duration_s=self.clock.now() - started)
 
     def execute(self, change: Change) -> ChangeOutcome:
         try:

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 
 from bootstrap.cancel import Interrupted
-from bootstrap.checks import Check, CheckStatus
+from bootstrap.checks import PROJECT, Check, CheckStatus
 from bootstrap.clock import Clock
 from bootstrap.cloud.priority import REQUEST_PRIORITY
 from bootstrap.cloud.protocol import Cloud
@@ -69,7 +69,7 @@ class Reconciler:
         # holding no HTTP slot, so it is the slots, not this pool, that bound the requests in
         # flight; a pool of 2 x concurrency would serialise the waits of large applies.
         workers = max(1, min(len(projects), max(self.options.concurrency * 2, PROJECT_THREADS)))
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="project")
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=PROJECT)
         futures = [
             pool.submit(self._reconcile_in_order, index, project)
             for index, project in enumerate(projects)
@@ -134,7 +134,7 @@ class Reconciler:
 
 def _failed_result(project_id: str, failure: Failure) -> ProjectResult:
     check = Check(
-        name="project",
+        name=PROJECT,
         status=CheckStatus.FAILED,
         cause=failure.cause,
         remedy=failure.remedy,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bootstrap.checks import CheckStatus
-from bootstrap.plan.model import SYMBOLS, Action, ChangeOutcome
+from bootstrap.checks import MODEL_PREFIX, CheckStatus, check_kind
+from bootstrap.plan.model import CHECK_FOR_ACTION, SYMBOLS, Action, ChangeOutcome
 from bootstrap.report.model import ChangeReport, CheckReport, ProjectReport, ProjectStatus
 
 # Metric keys of a smoke check (`smoke:<alias>@<location>`); the smoke test writes these.
@@ -77,11 +77,9 @@ _CHANGE_SHOWN: dict[ChangeOutcome, Shown] = {
 }
 
 # Which change fixes a pending check, so the check shows that change's symbol (+ or ~).
-_CHECK_ACTION: dict[str, Action] = {
-    "project": Action.CREATE_PROJECT,
-    "billing": Action.LINK_BILLING,
-    "services": Action.ENABLE_SERVICES,
-    "model": Action.ENABLE_MODEL,
+# A pending check shows the symbol of the change that will fix it.
+_CHECK_ACTION: dict[str, Action] = {check: action for action, check in CHECK_FOR_ACTION.items()} | {
+    check_kind(MODEL_PREFIX): Action.ENABLE_MODEL
 }
 
 
@@ -99,7 +97,7 @@ def check_shown(check: CheckReport) -> Shown:
 
 def check_symbol(check: CheckReport) -> str:
     if check.status is CheckStatus.PENDING:
-        action = _CHECK_ACTION.get(check.name.split(":", 1)[0])
+        action = _CHECK_ACTION.get(check_kind(check.name))
         return SYMBOLS[action] if action is not None else SYMBOL[Shown.WILL_CHANGE]
     return SYMBOL[check_shown(check)]
 

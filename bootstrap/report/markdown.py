@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from bootstrap.checks import check_target
 from bootstrap.report import display
 from bootstrap.report.display import Shown
 from bootstrap.report.model import CheckReport, ProjectReport, RunReport
@@ -86,7 +87,7 @@ def _smoke_table(projects: tuple[ProjectReport, ...]) -> list[str]:
             shown = display.check_shown(check)
             rows.append(
                 f"| {display.EMOJI[shown]} | `{_escape(project.project_id)}` "
-                f"| {_escape(_model_name(check.name))} | {_number(ttft, 0)} | {_number(rate, 1)} |"
+                f"| {_escape(check_target(check.name))} | {_number(ttft, 0)} | {_number(rate, 1)} |"
             )
     if not rows:
         return []
@@ -95,11 +96,6 @@ def _smoke_table(projects: tuple[ProjectReport, ...]) -> list[str]:
         "| --- | --- | --- | ---: | ---: |",
         *rows,
     ]
-
-
-def _model_name(check_name: str) -> str:
-    """`smoke:gpt-oss-120b@us-central1` -> `gpt-oss-120b@us-central1`: the column says smoke."""
-    return check_name.split(":", 1)[1] if ":" in check_name else check_name
 
 
 def _number(value: float | None, digits: int) -> str:

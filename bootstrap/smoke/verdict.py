@@ -214,6 +214,28 @@ def judge(
             message=f"no complete answer within {timeout_s:g} s",
             remedy=RAISE_TIMEOUT,
         )
+    ended_early = _ended_early(tally, cut_by)
+    if ended_early is not None:
+        return ended_early
+    got = bool(tally.tool_calls) if want == "tool_calls" else bool(tally.content)
+    if not got:
+        return _empty_verdict(tally, want)
+    if tally.finish_reason is None:
+        return Verdict(
+            cause=Cause.STREAM_INCOMPLETE,
+            message="the stream ended with [DONE] but no finish_reason",
+            remedy="retry; the server ended the answer without saying why",
+        )
+    warnings: list[str] = []
+    if tally.finish_reason == "length":
+        warnings.append("warning: the answer was cut at max_tokens")
+    if tally.usage is None:
+        warnings.append(USAGE_WARNING)
+    return Verdict(cause=None, message="ok", warnings=tuple(warnings))
+
+
+def _ended_early(tally: StreamTally, cut_by: str | None) -> Verdict | None:
+    """The verdict on a stream that never reached `data: [DONE]` (or was cut by an error event)."""
     if tally.error is not None:
         return Verdict(
             cause=Cause.STREAM_INTERRUPTED,
@@ -232,21 +254,7 @@ def judge(
             message="the stream ended without data: [DONE]",
             remedy="retry; a proxy or the server closed the stream early",
         )
-    got = bool(tally.tool_calls) if want == "tool_calls" else bool(tally.content)
-    if not got:
-        return _empty_verdict(tally, want)
-    if tally.finish_reason is None:
-        return Verdict(
-            cause=Cause.STREAM_INCOMPLETE,
-            message="the stream ended with [DONE] but no finish_reason",
-            remedy="retry; the server ended the answer without saying why",
-        )
-    warnings: list[str] = []
-    if tally.finish_reason == "length":
-        warnings.append("warning: the answer was cut at max_tokens")
-    if tally.usage is None:
-        warnings.append(USAGE_WARNING)
-    return Verdict(cause=None, message="ok", warnings=tuple(warnings))
+    return None
 
 
 def _empty_verdict(tally: StreamTally, want: str) -> Verdict:

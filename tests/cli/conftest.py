@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import Cli, CliResult, run_cli
 
 from bootstrap.clock import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
+from tests.cli.cli_support import Cli, CliResult, run_cli
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def cli_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     ):
         monkeypatch.delenv(name, raising=False)
     clock = FastForwardClock(emulator.advance)
-    monkeypatch.setattr("bootstrap.cli.common.make_clock", lambda: clock)
+    monkeypatch.setattr("bootstrap.cli.runtime.make_clock", lambda: clock)
     return emulator
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import (
+
+from bootstrap.emulator.inprocess import Emulator
+from tests.cli.cli_support import (
     EXPECTED_STATUS,
     FOLDER,
     KINDS,
@@ -22,8 +24,6 @@ from cli_support import (
     run_cli,
     scale_world,
 )
-
-from bootstrap.emulator.inprocess import Emulator
 
 COUNT = 204
 PARENT = f"folders/{FOLDER}"

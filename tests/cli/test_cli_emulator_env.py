@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import OWNER, VIEWER, Cli, read_json
 
 from bootstrap.emulator.inprocess import Emulator
+from tests.cli.cli_support import OWNER, VIEWER, Cli, read_json
 
 DEMO = "manifests/demo.yaml"
 

@@ -17,9 +17,9 @@ from typing import Any
 import junitparser
 import pytest
 import yaml
-from cli_support import Cli, read_json
 
 from bootstrap.emulator.inprocess import Emulator
+from tests.cli.cli_support import Cli, read_json
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "examples" / "github-actions" / "bootstrap-audit.yml"

@@ -12,9 +12,9 @@ from pathlib import Path
 import junitparser
 import pytest
 import xmlschema
-from cli_support import Cli, mutating, read_json
 
 from bootstrap.emulator.inprocess import Emulator
+from tests.cli.cli_support import Cli, mutating, read_json
 
 DEMO = "manifests/demo.yaml"
 XSD = Path(__file__).parent.parent / "report" / "junit.xsd"

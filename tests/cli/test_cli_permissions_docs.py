@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
-from cli_support import FOLDER, OPEN_ACCOUNT, Cli, read_json
 
 from bootstrap.emulator.inprocess import Emulator
 from bootstrap.plan.permissions import COMMANDS, Scope, needs_for, permissions_for
 from bootstrap.plan.preflight import CREATE_PERMISSION, LINK_PERMISSION
+from tests.cli.cli_support import FOLDER, OPEN_ACCOUNT, Cli, read_json
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ROOT / "examples" / "roles"

@@ -5,9 +5,9 @@ The demo world has something to fix in every project but demo-ready, so any writ
 from __future__ import annotations
 
 import pytest
-from cli_support import Cli, mutating
 
 from bootstrap.emulator.inprocess import Emulator
+from tests.cli.cli_support import Cli, mutating
 
 DEMO = "manifests/demo.yaml"
 CHECKS = ("--check", "tools", "--check", "json")

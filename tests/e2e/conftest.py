@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from e2e_support import DESTRUCTIVE, Invoke, Run
 
 from bootstrap.cli import cli
 from bootstrap.clock import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
+from tests.e2e.e2e_support import DESTRUCTIVE, Invoke, Run
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def invoke(emulator: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("BOOTSTRAP_EMULATOR_TOKEN", "emulator-owner")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     clock = FastForwardClock(emulator.advance)
-    monkeypatch.setattr("bootstrap.cli.common.make_clock", lambda: clock)
+    monkeypatch.setattr("bootstrap.cli.runtime.make_clock", lambda: clock)
     counter = iter(range(1000))
 
     def run(*args: str, report: bool = True, token: str | None = None) -> Run:

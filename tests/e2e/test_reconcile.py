@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from e2e_support import Invoke, mutations
-
 from bootstrap.emulator.inprocess import Emulator
+from tests.e2e.e2e_support import Invoke, mutations
 
 FRESH = """\
 version: 1

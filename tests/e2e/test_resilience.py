@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from e2e_support import Invoke, mutations
 
 from bootstrap.emulator.inprocess import Emulator
+from tests.e2e.e2e_support import Invoke, mutations
 
 ONE_FRESH = """\
 version: 1

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faults_support import Harness
 
 from bootstrap.clock import FastForwardClock
 from bootstrap.emulator.inprocess import Emulator
+from tests.faults.faults_support import Harness
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,7 +41,7 @@ def cli(
     monkeypatch.setenv("BOOTSTRAP_EMULATOR_TOKEN", "emulator-owner")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     clock = FastForwardClock(emulator.advance)
-    monkeypatch.setattr("bootstrap.cli.common.make_clock", lambda: clock)
+    monkeypatch.setattr("bootstrap.cli.runtime.make_clock", lambda: clock)
     harness = Harness(emulator, monkeypatch, tmp_path)
     yield harness
     harness.check_invariants()

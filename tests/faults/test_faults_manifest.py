@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from faults_support import ACCOUNT, Harness
 
 from bootstrap.manifest.loader import load_manifests
+from tests.faults.faults_support import ACCOUNT, Harness
 
 
 def refused(cli: Harness, path: str, *expected: str) -> str:

@@ -12,9 +12,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from faults_support import ACCOUNT, UNAVAILABLE, Harness, WorldEdit, envelope, respond, rule, times
 
 from bootstrap.emulator.inprocess import Emulator
+from tests.faults.faults_support import (
+    ACCOUNT,
+    UNAVAILABLE,
+    Harness,
+    WorldEdit,
+    envelope,
+    respond,
+    rule,
+    times,
+)
 
 Manifest = Callable[[str], str]
 CHAT = r"/chat/completions$"

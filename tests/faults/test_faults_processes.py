@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults_support import MODEL, Harness, Run, WorldEdit, violations
 
 from bootstrap.emulator.inprocess import Emulator
+from tests.faults.faults_support import MODEL, Harness, Run, WorldEdit, violations
 
 Manifest = Callable[[str], str]
 ENABLE = r"services(:batchEnable|/[^/]+:enable)$"

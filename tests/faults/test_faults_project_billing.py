@@ -10,7 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from faults_support import (
+
+from bootstrap.clock import VirtualClock
+from bootstrap.emulator.inprocess import Emulator
+from bootstrap.errors import BootstrapError, Cause
+from bootstrap.gcp.client import connect
+from bootstrap.gcp.settings import settings_from_env
+from tests.faults.faults_support import (
     ACCOUNT,
     BILLING_QUOTA,
     CLOSED_ACCOUNT,
@@ -25,12 +31,6 @@ from faults_support import (
     service_disabled,
     times,
 )
-
-from bootstrap.clock import VirtualClock
-from bootstrap.emulator.inprocess import Emulator
-from bootstrap.errors import BootstrapError, Cause
-from bootstrap.gcp.client import connect
-from bootstrap.gcp.settings import settings_from_env
 
 Manifest = Callable[[str], str]
 

@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults_support import (
+
+from bootstrap.clock import FastForwardClock
+from bootstrap.emulator.inprocess import Emulator
+from tests.faults.faults_support import (
     ACCOUNT,
     CREDENTIAL_PATH,
     Harness,
@@ -26,9 +29,6 @@ from faults_support import (
     respond,
     rule,
 )
-
-from bootstrap.clock import FastForwardClock
-from bootstrap.emulator.inprocess import Emulator
 
 TOKEN = "ya29." + "".join(random.Random(6).choices(string.ascii_letters + string.digits, k=120))
 LEAKY = {
@@ -88,7 +88,7 @@ def secret_cli(
     monkeypatch.setenv("BOOTSTRAP_EMULATOR_TOKEN", TOKEN)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     clock = FastForwardClock(loud.advance)
-    monkeypatch.setattr("bootstrap.cli.common.make_clock", lambda: clock)
+    monkeypatch.setattr("bootstrap.cli.runtime.make_clock", lambda: clock)
     harness = Harness(loud, monkeypatch, tmp_path)
     yield harness
     harness.check_invariants()

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from faults_support import (
+
+from bootstrap.emulator.inprocess import Emulator
+from tests.faults.faults_support import (
     ACCOUNT,
     AIPLATFORM,
     BILLING_NOT_FOUND,
@@ -30,8 +32,6 @@ from faults_support import (
     rule,
     times,
 )
-
-from bootstrap.emulator.inprocess import Emulator
 
 Manifest = Callable[[str], str]
 T_SU = "type.googleapis.com/google.api.serviceusage.v1."

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from golden import assert_golden
-from report_samples import empty_report, full_report
 
 from bootstrap.report.model import RunReport
 from bootstrap.report.render import Format, render
+from tests.report.golden import assert_golden
+from tests.report.report_samples import empty_report, full_report
 
 EXTENSION = {
     Format.TABLE: "txt",

@@ -11,7 +11,6 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_samples import empty_report, full_report
 
 from bootstrap.checks import CheckStatus
 from bootstrap.errors import BootstrapError, Cause
@@ -25,6 +24,7 @@ from bootstrap.report.model import (
     RunReport,
 )
 from bootstrap.report.render import Format, render
+from tests.report.report_samples import empty_report, full_report
 
 SCHEMA_PATH = Path(__file__).parents[2] / "docs" / "report.schema.json"
 

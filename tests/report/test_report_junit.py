@@ -8,10 +8,10 @@ from pathlib import Path
 import junitparser
 import pytest
 import xmlschema
-from report_samples import empty_report, full_report
 
 from bootstrap.report.model import RunReport
 from bootstrap.report.render import Format, render
+from tests.report.report_samples import empty_report, full_report
 
 XSD = Path(__file__).parent / "junit.xsd"
 

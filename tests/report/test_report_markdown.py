@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from report_samples import STARTED_AT, full_report
-
 from bootstrap.checks import CheckStatus
 from bootstrap.report.model import CheckReport, ProjectReport, ProjectStatus, RunReport
 from bootstrap.report.render import Format, render
+from tests.report.report_samples import STARTED_AT, full_report
 
 
 def _table_rows(text: str) -> list[list[str]]:

@@ -8,7 +8,6 @@ import hashlib
 import json
 
 import pytest
-from report_samples import STARTED_AT, all_projects, full_report
 
 from bootstrap.errors import BootstrapError, Cause
 from bootstrap.exitcodes import ExitCode, combine
@@ -16,6 +15,7 @@ from bootstrap.report.json_report import report_from_json
 from bootstrap.report.merge import merge_reports
 from bootstrap.report.model import ProjectReport, ProjectStatus, RunReport
 from bootstrap.report.render import Format, render
+from tests.report.report_samples import STARTED_AT, all_projects, full_report
 
 _EXIT_OF_STATUS = {
     ProjectStatus.OK: ExitCode.OK,

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from report_samples import empty_report, full_report
 
 from bootstrap.errors import BootstrapError
 from bootstrap.report.outputs import (
@@ -16,6 +15,7 @@ from bootstrap.report.outputs import (
     write_outputs,
 )
 from bootstrap.report.render import Format, render
+from tests.report.report_samples import empty_report, full_report
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,12 @@ import sys
 import unicodedata
 
 import pytest
-from report_samples import SMOKE, STARTED_AT, full_report, project_ok
 
 from bootstrap.checks import CheckStatus
 from bootstrap.report import display
 from bootstrap.report.model import CheckReport, ProjectReport, ProjectStatus, RunReport
 from bootstrap.report.render import Format, render
+from tests.report.report_samples import SMOKE, STARTED_AT, full_report, project_ok
 
 
 @pytest.mark.parametrize("width", [60, 80, 120])

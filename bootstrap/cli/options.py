@@ -1,0 +1,133 @@
+"""The click options the commands share, each defined once: dates, report output, connection, shards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+import click
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+FORMATS = ("table", "json", "junit", "markdown")
+
+
+def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    callback=parse_date,
+    help="Judge model lifecycles (deprecated, retired) as of this UTC date. Default: today.",
+)
+
+
+def report_options(function: Callable[P, R]) -> Callable[P, R]:
+    function = click.option(
+        "--output",
+        "outputs",
+        multiple=True,
+        metavar="FILE",
+        help="Also write the report to FILE; the format follows the extension "
+        "(.json, .xml = JUnit, .md, .txt). Repeatable.",
+    )(function)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="Report format on stdout.",
+    )(function)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloudOptions:
+    concurrency: int = 16
+    rate_limits: tuple[str, ...] = ()
+    no_rate_limit: bool = False
+    impersonate_service_account: str | None = None
+    quota_project: str | None = None
+
+
+_CLOUD_OPTIONS = (
+    click.option(
+        "--concurrency",
+        type=click.IntRange(1, 256),
+        default=16,
+        show_default=True,
+        help="Requests in flight at most.",
+    ),
+    click.option(
+        "--rate-limit",
+        "rate_limits",
+        multiple=True,
+        metavar="API.KIND=N/min",
+        help="Client-side limit, e.g. serviceusage.read=600/min (repeatable). "
+        "N/Ws (or N/Wmin) is a quota of N per window W, the burst included. "
+        "Defaults follow Google's documented default quotas.",
+    ),
+    click.option(
+        "--no-rate-limit",
+        is_flag=True,
+        help="No client-side rate limits (for organisations with raised quotas).",
+    ),
+    click.option(
+        "--impersonate-service-account",
+        metavar="EMAIL",
+        help="Act as this service account (needs roles/iam.serviceAccountTokenCreator).",
+    ),
+    click.option(
+        "--quota-project",
+        metavar="PROJECT_ID",
+        help="Bill API quota to this project instead of the credentials' default.",
+    ),
+)
+
+
+def cloud_options(function: Callable[..., R]) -> Callable[..., R]:
+    """Adds the connection options and passes them to the command as one `cloud=CloudOptions`."""
+
+    @wraps(function)
+    def wrapper(
+        *args: object,
+        concurrency: int,
+        rate_limits: tuple[str, ...],
+        no_rate_limit: bool,
+        impersonate_service_account: str | None,
+        quota_project: str | None,
+        **kwargs: object,
+    ) -> R:
+        cloud = CloudOptions(
+            concurrency=concurrency,
+            rate_limits=rate_limits,
+            no_rate_limit=no_rate_limit,
+            impersonate_service_account=impersonate_service_account,
+            quota_project=quota_project,
+        )
+        return function(*args, cloud=cloud, **kwargs)
+
+    decorated: Callable[..., R] = wrapper
+    for decorator in reversed(_CLOUD_OPTIONS):
+        decorated = decorator(decorated)
+    return decorated
+
+
+shard_option = click.option(
+    "--shard",
+    metavar="K/N",
+    help="Only the K-th of N deterministic shards of the projects (K from 1). "
+    "Defaults to CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT when set.",
+)
