@@ -23,6 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# One run, configured in pyproject.toml [tool.mypy]: bootstrap/ and bench/ strict, tests/ plain.
 typecheck: $(STAMP)
 	$(BIN)/mypy
 

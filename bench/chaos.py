@@ -178,7 +178,7 @@ def soak(projects: int, seed: int, rate: float, max_applies: int) -> dict[str, A
         os.environ["BOOTSTRAP_EMULATOR_TOKEN"] = "emulator-owner"
         os.environ.pop("GITHUB_STEP_SUMMARY", None)
         clock = FastForwardClock(emulator.advance)
-        runtime.make_clock = lambda: clock  # type: ignore[assignment]
+        runtime.make_clock = lambda: clock
         tmp = Path(tmp_dir)
         ids = generate_world(emulator, projects, rng)
         manifest = tmp / "chaos.yaml"

@@ -6,6 +6,9 @@ the same advice. Pure string building; no I/O.
 
 from __future__ import annotations
 
+# Credentials missing, expired or rejected: log in again (Application Default Credentials).
+LOGIN = "gcloud auth application-default login"
+
 # The smallest predefined role that grants each permission the tool uses
 # (shared/reference/reliability-notes.md §3.1).
 ROLE_FOR_PERMISSION: dict[str, str] = {

@@ -13,14 +13,10 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bootstrap.causes.classify import (
-    CRM_API,
-    classify_exception,
-    classify_http,
-    classify_operation_error,
-    parse_duration,
-    retry_after_from_headers,
-)
+from bootstrap.causes.builders import CRM_API
+from bootstrap.causes.classify import classify_exception, classify_http, classify_operation_error
+from bootstrap.causes.context import CallContext
+from bootstrap.causes.retry_after import parse_duration, retry_after_from_headers
 from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
 from tests.error_payloads import envelope, retry_info
 from tests.error_payloads import error_info as info
@@ -205,7 +201,7 @@ def test_classify_table(
 ) -> None:
     context = {"as_of": DAY, **context}
     for shape in (body, json.dumps(body) if not isinstance(body, bytes | str) else body):
-        failure = classify_http(status, shape, project_id=P, **context)
+        failure = classify_http(status, shape, CallContext(project_id=P, **context))
         assert failure.cause is cause
         assert failure.disposition is disposition
         assert failure.retry_after_s == retry_after
@@ -216,7 +212,7 @@ def test_classify_table(
 
 
 def test_reason_is_read_first_and_metadata_kept() -> None:
-    failure = classify_http(403, SERVICE_DISABLED, project_id=P)
+    failure = classify_http(403, SERVICE_DISABLED, CallContext(project_id=P))
     assert failure.reason == "SERVICE_DISABLED"
     assert failure.metadata["service"] == "aiplatform.googleapis.com"
     assert "activationUrl" in failure.metadata
@@ -224,31 +220,33 @@ def test_reason_is_read_first_and_metadata_kept() -> None:
 
 
 def test_service_disabled_in_quota_project_names_it() -> None:
-    failure = classify_http(403, SERVICE_DISABLED, project_id=P, project_number="999")
+    failure = classify_http(403, SERVICE_DISABLED, CallContext(project_id=P, project_number="999"))
     assert "quota (caller) project" in failure.message
     assert "123" in failure.message and P in failure.message
     assert "--project=123" in failure.remedy
     # same number: the target project itself
-    same = classify_http(403, SERVICE_DISABLED, project_id=P, project_number="123")
+    same = classify_http(403, SERVICE_DISABLED, CallContext(project_id=P, project_number="123"))
     assert "quota" not in same.message
     # consumer named by id
     body = json.loads(json.dumps(SERVICE_DISABLED))
     body["error"]["details"][0]["metadata"]["consumer"] = "projects/my-quota-proj"
-    other = classify_http(403, body, project_id=P)
+    other = classify_http(403, body, CallContext(project_id=P))
     assert "my-quota-proj" in other.message and "quota (caller) project" in other.message
 
 
 def test_sdk_body_without_envelope() -> None:
     # openai keeps body["error"] in e.body
-    failure = classify_http(429, RATE["error"], project_id=P)
+    failure = classify_http(429, RATE["error"], CallContext(project_id=P))
     assert failure.cause is Cause.RATE_LIMITED
     assert failure.retry_after_s == 7.0
 
 
 def test_operation_errors() -> None:
-    generic = classify_operation_error({"code": 13, "message": "boom"}, project_id=P)
+    generic = classify_operation_error({"code": 13, "message": "boom"}, CallContext(project_id=P))
     assert generic.cause is Cause.OPERATION_FAILED
-    billing = classify_operation_error(BILLING_NOT_FOUND["error"] | {"code": 9}, project_id=P)
+    billing = classify_operation_error(
+        BILLING_NOT_FOUND["error"] | {"code": 9}, CallContext(project_id=P)
+    )
     assert billing.cause is Cause.BILLING_REQUIRED_TO_ENABLE
     busy = classify_operation_error(
         {"code": 9, "message": "Another activation or deactivation is in progress."}
@@ -278,7 +276,7 @@ def test_retry_after_header() -> None:
     assert retry_after_from_headers({"Retry-After": "whenever"}, now=now) is None
     assert retry_after_from_headers({"retry-after-ms": "250"}, now=now) == 0.25
     assert retry_after_from_headers(None) is None
-    failure = classify_http(429, b"", project_id=P, headers={"Retry-After": "3"})
+    failure = classify_http(429, b"", CallContext(project_id=P), headers={"Retry-After": "3"})
     assert failure.cause is Cause.RATE_LIMITED and failure.retry_after_s == 3.0
     # RetryInfo wins over the header
     assert classify_http(429, RATE, headers={"Retry-After": "99"}).retry_after_s == 7.0
@@ -298,12 +296,12 @@ def test_secrets_never_reach_message_or_metadata() -> None:
         f"bad header Authorization: Bearer {token} from /home/me/.config/gcloud/application_default_credentials.json",
         info("IAM_PERMISSION_DENIED", credential_source="/home/me/key.json", permission="x.y.z"),
     )
-    failure = classify_http(403, body, project_id=P)
+    failure = classify_http(403, body, CallContext(project_id=P))
     everything = failure.message + failure.remedy + json.dumps(failure.metadata)
     assert token not in everything
     assert "key.json" not in everything
     assert "application_default_credentials" not in everything
-    unknown = classify_http(418, f"oops {token}", project_id=P)
+    unknown = classify_http(418, f"oops {token}", CallContext(project_id=P))
     assert token not in unknown.message + json.dumps(unknown.metadata)
 
 
@@ -324,7 +322,7 @@ def test_secrets_never_reach_message_or_metadata() -> None:
     ],
 )
 def test_transport_errors_retry(exc: BaseException) -> None:
-    failure = classify_exception(exc, project_id=P)
+    failure = classify_exception(exc, CallContext(project_id=P))
     assert failure.cause is Cause.UNAVAILABLE
     assert failure.disposition is Disposition.RETRY
     assert P in failure.message
@@ -348,7 +346,7 @@ def test_http_error_exceptions_go_through_classify_http() -> None:
         request=httpx.Request("GET", "https://x"),
     )
     exc = httpx.HTTPStatusError("429", request=response.request, response=response)
-    failure = classify_exception(exc, project_id=P)
+    failure = classify_exception(exc, CallContext(project_id=P))
     assert failure.cause is Cause.RATE_LIMITED and failure.retry_after_s == 7.0
 
     class ApiCallError(Exception):  # shaped like google.api_core GoogleAPICallError
@@ -357,13 +355,16 @@ def test_http_error_exceptions_go_through_classify_http() -> None:
         details = PREDICT_DENIED[0]["error"]["details"]
         response = None
 
-    assert classify_exception(ApiCallError(), project_id=P).cause is Cause.PERMISSION_DENIED
+    assert (
+        classify_exception(ApiCallError(), CallContext(project_id=P)).cause
+        is Cause.PERMISSION_DENIED
+    )
 
     class RefreshError(Exception):
         pass
 
     auth = classify_exception(
-        RefreshError("invalid_grant: token at /home/me/sa.json"), project_id=P
+        RefreshError("invalid_grant: token at /home/me/sa.json"), CallContext(project_id=P)
     )
     assert auth.cause is Cause.UNAUTHENTICATED
     assert "sa.json" not in auth.message
@@ -375,7 +376,7 @@ def test_bootstrap_error_passes_through() -> None:
 
 
 def test_unknown_exception() -> None:
-    failure = classify_exception(ValueError("strange"), project_id=P)
+    failure = classify_exception(ValueError("strange"), CallContext(project_id=P))
     assert failure.cause is Cause.UNKNOWN and P in failure.message
 
 
@@ -427,10 +428,7 @@ def test_fuzz_never_raises(
     failure = classify_http(
         status,
         body,
-        project_id=project,
-        location=location,
-        publisher_model=model,
-        as_of=DAY,
+        CallContext(project_id=project, location=location, publisher_model=model, as_of=DAY),
         headers=headers,
     )
     assert isinstance(failure, Failure)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bootstrap.manifest.diagnostics import Diagnostic, Severity
-from bootstrap.manifest.loader import MAX_BYTES, expand_paths, load_manifests
+from bootstrap.manifest.loader import MAX_BYTES, LoadResult, expand_paths, load_manifests
 from bootstrap.manifest.reader import read_yaml
 from bootstrap.manifest.schema import (
     check_label,
@@ -28,11 +28,11 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def load(tmp_path: Path, text: str, *, as_of: date = AS_OF):  # type: ignore[no-untyped-def]
+def load(tmp_path: Path, text: str, *, as_of: date = AS_OF) -> LoadResult:
     return load_manifests([write(tmp_path, "m.yaml", text)], as_of=as_of)
 
 
-def messages(result) -> list[str]:  # type: ignore[no-untyped-def]
+def messages(result: LoadResult) -> list[str]:
     return [d.render() for d in result.diagnostics]
 
 

@@ -4,18 +4,22 @@ This module owns reading an error answer: `{"error": {...}}`, a one-item JSON ar
 the bare `error` object the openai SDK keeps in `e.body`, an LRO `google.rpc.Status` (rpc code
 mapped to its HTTP status), OAuth's `{"error": "invalid_grant"}`, an empty body, text or garbage.
 From the details it keeps the first `ErrorInfo` (reason, domain, metadata), `RetryInfo`'s delay,
-and the `QuotaFailure`/`PreconditionFailure` violations. It decides nothing and never raises on
-odd input; `bootstrap.causes.classify` turns the result into a `Failure`.
+and the `QuotaFailure`/`PreconditionFailure` violations. It is the one place where what a server
+or an exception said is redacted (`bootstrap.redact`): once, as it is read (`parse_body`, and
+`text_body` for an exception's text), so the builders may cut and quote it freely. It decides
+nothing and never raises on odd input; `bootstrap.causes.classify` turns the result into a
+`Failure`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bootstrap.causes.retry_after import parse_duration
+from bootstrap.redact import redact, redact_mapping
 
 # google.rpc.Code number -> HTTP status, for LRO errors that carry only the rpc code.
 _RPC_TO_HTTP: dict[int, int] = {
@@ -47,6 +51,31 @@ class ErrorBody:
 
 
 def parse_body(body: bytes | str | object | None) -> ErrorBody:
+    """The fields of an error answer in any shape, redacted."""
+    return _redacted(_parse(body))
+
+
+def text_body(text: str) -> ErrorBody:
+    """What an exception said, as the message of an otherwise empty body, redacted."""
+    return _redacted(ErrorBody(message=text))
+
+
+def _redacted(body: ErrorBody) -> ErrorBody:
+    # Redact before anything is cut: a token or key path cut in half no longer matches.
+    metadata = redact_mapping(body.metadata)
+    return replace(
+        body,
+        status=redact(body.status),
+        message=redact(body.message),
+        reason=redact(body.reason),
+        domain=redact(body.domain),
+        metadata={str(k): str(v) for k, v in metadata.items()},
+        quota_violations=[redact(v) for v in body.quota_violations],
+        precondition_types=[redact(v) for v in body.precondition_types],
+    )
+
+
+def _parse(body: bytes | str | object | None) -> ErrorBody:
     data = _decode(body)
     if isinstance(data, list) and data:
         data = data[0]  # Vertex prediction routes wrap the envelope in a one-item array

@@ -2,37 +2,26 @@
 
 `bootstrap.causes.classify` decides which cause an error answer is; this module owns what each cause then
 says: the wording, the remedy (gcloud commands, console links, the role that grants a missing
-permission, the catalog's view of a missing model) and the disposition. `CallContext` is what the
-call was about (project, location, model, API), and `make_failure` the common assembly.
+permission, the catalog's view of a missing model) and the disposition, for the call described by
+a `bootstrap.causes.context.CallContext`; `make_failure` is the common assembly. Builders read an
+`ErrorBody` that was redacted as it was read, so nothing here redacts.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass
 
 from bootstrap import catalog, remedies
 from bootstrap.causes.bodies import ErrorBody
+from bootstrap.causes.context import CallContext
 from bootstrap.errors import Cause, Disposition, Failure
 
 CRM_API = "cloudresourcemanager.googleapis.com"
-LOGIN = "gcloud auth application-default login"
 QUOTA_CONSOLE = "https://console.cloud.google.com/iam-admin/quotas"
 MAX_SERVER_TEXT = 300
 _PERMISSION_IN_TEXT = re.compile(r"[Pp]ermission '?([a-z][a-zA-Z0-9]*(?:\.[a-zA-Z0-9]+){2,})'?")
 _PUBLISHER_MODEL_IN_TEXT = re.compile(r"publishers/([\w.-]+)/models/([\w.@-]+)")
 _DAILY = re.compile(r"(?i)per[ _-]?day|perday|daily")
-
-
-@dataclass(frozen=True, slots=True)
-class CallContext:
-    project_id: str | None
-    location: str | None
-    publisher_model: str | None
-    as_of: dt.date | None
-    api: str | None
-    project_number: str | None
 
 
 def service_disabled(p: ErrorBody, ctx: CallContext) -> Failure:
@@ -238,13 +227,30 @@ def billing_quota(ctx: CallContext) -> Failure:
     )
 
 
-def unauthenticated(ctx: CallContext) -> Failure:
-    return make_failure(
-        Cause.UNAUTHENTICATED,
-        ctx,
-        "the credentials were rejected (missing, expired or of the wrong type).",
-        LOGIN,
-        Disposition.HUMAN_ACTION,
+def unauthenticated(ctx: CallContext, detail: str | None = None) -> Failure:
+    """Credentials missing, expired or rejected: the one remedy is to log in again.
+
+    Without `detail` the server rejected them (a 401, an auth ErrorInfo reason). With it,
+    google-auth could not produce them here (no ADC, a refresh that failed) and `detail`, already
+    redacted, says why; only its first line is kept, so no traceback or file listing follows.
+    """
+    if detail is None:
+        return make_failure(
+            Cause.UNAUTHENTICATED,
+            ctx,
+            "the credentials were rejected (missing, expired or of the wrong type).",
+            remedies.LOGIN,
+            Disposition.HUMAN_ACTION,
+        )
+    text = "Google credentials are missing or expired"
+    if detail:
+        text += f" ({detail.splitlines()[0][:200]})"
+    return Failure(
+        cause=Cause.UNAUTHENTICATED,
+        message=text + ".",
+        remedy=remedies.LOGIN,
+        disposition=Disposition.HUMAN_ACTION,
+        http_status=401,
     )
 
 

@@ -21,24 +21,20 @@ Decisions (see also the report of the change that introduced this module):
 - 401 is UNAUTHENTICATED with HUMAN_ACTION: the retry loop refreshes credentials once on it,
   then the remedy is `gcloud auth application-default login`.
 
-Every message and remedy goes through `bootstrap.redact`; classification never raises.
+What the call was about comes as one `bootstrap.causes.context.CallContext`. What the server or an
+exception said is redacted once, as it is read (`bootstrap.causes.bodies`); classification never
+raises.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from bootstrap import remedies
-from bootstrap.causes.bodies import ErrorBody, parse_body
+from bootstrap.causes.bodies import ErrorBody, parse_body, text_body
 from bootstrap.causes.builders import (
-    CRM_API,
-    LOGIN,
     MAX_SERVER_TEXT,
-    QUOTA_CONSOLE,
-    CallContext,
     billing_disabled,
     billing_quota,
     delete_requested,
@@ -57,6 +53,7 @@ from bootstrap.causes.builders import (
     unknown,
     with_project,
 )
+from bootstrap.causes.context import CallContext
 from bootstrap.causes.exceptions import (
     AUTH_NAMES,
     TRANSPORT_NAMES,
@@ -64,20 +61,8 @@ from bootstrap.causes.exceptions import (
     exception_chain,
     http_answer,
 )
-from bootstrap.causes.retry_after import parse_duration, retry_after_from_headers
+from bootstrap.causes.retry_after import retry_after_from_headers
 from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
-from bootstrap.redact import redact, redact_mapping
-
-__all__ = [
-    "CRM_API",
-    "LOGIN",
-    "QUOTA_CONSOLE",
-    "classify_exception",
-    "classify_http",
-    "classify_operation_error",
-    "parse_duration",
-    "retry_after_from_headers",
-]
 
 _RETRYABLE_HTTP = frozenset({500, 502, 503, 504})
 _RETRYABLE_STATUS = frozenset({"UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "ABORTED"})
@@ -103,23 +88,18 @@ _DELETED = re.compile(
 def classify_http(
     status: int | None,
     body: bytes | str | object | None,
+    context: CallContext | None = None,
     *,
-    project_id: str | None = None,
-    location: str | None = None,
-    publisher_model: str | None = None,
-    as_of: dt.date | None = None,
     headers: Mapping[str, str] | None = None,
-    api: str | None = None,
-    project_number: str | None = None,
 ) -> Failure:
     """Classify one HTTP error answer (or an LRO error) into a `Failure`. Never raises.
 
-    `api` names the API that answered (e.g. `cloudresourcemanager.googleapis.com`), so a bare
-    403 from Resource Manager reads as "missing or forbidden"; `project_number` lets the
-    SERVICE_DISABLED check tell the target project from the quota project when the server names
-    the project by number.
+    `context.api` names the API that answered (e.g. `cloudresourcemanager.googleapis.com`), so a
+    bare 403 from Resource Manager reads as "missing or forbidden"; `context.project_number` lets
+    the SERVICE_DISABLED check tell the target project from the quota project when the server
+    names the project by number. `headers` may carry `Retry-After`.
     """
-    ctx = CallContext(project_id, location, publisher_model, as_of, api, project_number)
+    ctx = context or CallContext()
     try:
         parsed = parse_body(body)
         if status is not None:
@@ -139,9 +119,9 @@ def classify_http(
         )
 
 
-def classify_operation_error(error: object, **context: Any) -> Failure:
+def classify_operation_error(error: object, context: CallContext | None = None) -> Failure:
     """Classify a failed long-running operation's `error` (a google.rpc.Status)."""
-    return classify_http(None, error, **context)
+    return classify_http(None, error, context)
 
 
 # --- deciding ------------------------------------------------------------------------------
@@ -192,7 +172,7 @@ def _by_reason(p: ErrorBody, ctx: CallContext) -> Failure | None:
             Cause.PERMISSION_DENIED,
             ctx,
             "the credentials lack the cloud-platform OAuth scope.",
-            LOGIN,
+            remedies.LOGIN,
             Disposition.HUMAN_ACTION,
         )
     if reason in {"CONSUMER_INVALID", "RESOURCE_PROJECT_INVALID"}:
@@ -266,21 +246,19 @@ def _by_status(p: ErrorBody, ctx: CallContext) -> Failure | None:
 
 
 def _finish(failure: Failure, p: ErrorBody, delay: float | None) -> Failure:
-    """Add what the server said (redacted) and scrub every user-facing string."""
-    metadata: dict[str, str] = {}
-    if isinstance(redacted := redact_mapping(p.metadata), dict):
-        metadata = {str(k): str(v) for k, v in redacted.items()}
+    """Add what the server said (`p` is already redacted) and put message and remedy on one line."""
+    metadata = dict(p.metadata)
     if p.domain:
-        metadata.setdefault("domain", redact(p.domain))
+        metadata.setdefault("domain", p.domain)
     if p.message:
-        metadata.setdefault("server_message", redact(p.message[:1000]))
+        metadata.setdefault("server_message", p.message[:1000])
     return Failure(
         cause=failure.cause,
-        message=redact(one_line(failure.message)),
-        remedy=redact(one_line(failure.remedy)),
+        message=one_line(failure.message),
+        remedy=one_line(failure.remedy),
         disposition=failure.disposition,
         http_status=p.http,
-        reason=redact(p.reason) if p.reason else None,
+        reason=p.reason or None,
         metadata=metadata,
         retry_after_s=delay,
     )
@@ -289,57 +267,44 @@ def _finish(failure: Failure, p: ErrorBody, delay: float | None) -> Failure:
 # --- exceptions ------------------------------------------------------------------------------
 
 
-def classify_exception(
-    exc: BaseException,
-    *,
-    project_id: str | None = None,
-    location: str | None = None,
-    publisher_model: str | None = None,
-    as_of: dt.date | None = None,
-    headers: Mapping[str, str] | None = None,
-    api: str | None = None,
-    project_number: str | None = None,
-) -> Failure:
+def classify_exception(exc: BaseException, context: CallContext | None = None) -> Failure:
     """Classify an exception: an HTTP error carried by an exception (google-api-core, requests,
     httpx, openai) goes through `classify_http`; transport errors are UNAVAILABLE with RETRY;
     credential errors are UNAUTHENTICATED. Never raises."""
-    context: dict[str, Any] = {
-        "project_id": project_id,
-        "location": location,
-        "publisher_model": publisher_model,
-        "as_of": as_of,
-        "api": api,
-        "project_number": project_number,
-    }
-    ctx = CallContext(project_id, location, publisher_model, as_of, api, project_number)
+    ctx = context or CallContext()
     try:
         if isinstance(exc, BootstrapError):
             return exc.failure
         answer = http_answer(exc)
         if answer is not None:
-            status, body, answer_headers = answer
-            return classify_http(status, body, headers=answer_headers or headers, **context)
-        for link in exception_chain(exc):
-            name = type(link).__name__
-            if name in AUTH_NAMES:
-                return _finish(unauthenticated(ctx), ErrorBody(message=str(link)), None)
-            if name in TRANSPORT_NAMES or TRANSPORT_TEXT.search(str(link)):
-                return _finish(_transport(ctx, link), ErrorBody(), None)
-        return _finish(
-            make_failure(
-                Cause.UNKNOWN,
-                ctx,
-                f"unexpected {type(exc).__name__}: {one_line(str(exc))[:MAX_SERVER_TEXT]}",
-                "",
-            ),
-            ErrorBody(),
-            None,
-        )
+            status, body, headers = answer
+            return classify_http(status, body, ctx, headers=headers)
+        return _without_answer(exc, ctx)
     except Exception:
         return Failure(
             cause=Cause.UNKNOWN,
-            message=with_project(project_id, "an error could not be classified."),
+            message=with_project(ctx.project_id, "an error could not be classified."),
         )
+
+
+def classify_credentials_error(exc: BaseException, context: CallContext | None = None) -> Failure:
+    """google-auth could not produce credentials (no ADC, a refresh that failed): UNAUTHENTICATED,
+    naming what it said, with the login remedy."""
+    return unauthenticated(context or CallContext(), text_body(str(exc)).message)
+
+
+def _without_answer(exc: BaseException, ctx: CallContext) -> Failure:
+    """An exception without an HTTP answer: credentials or transport (anywhere in its chain),
+    else UNKNOWN quoting it."""
+    for link in exception_chain(exc):
+        name = type(link).__name__
+        if name in AUTH_NAMES:
+            return _finish(unauthenticated(ctx), text_body(str(link)), None)
+        if name in TRANSPORT_NAMES or TRANSPORT_TEXT.search(str(link)):
+            return _finish(_transport(ctx, link), ErrorBody(), None)
+    said = one_line(text_body(str(exc)).message)[:MAX_SERVER_TEXT]
+    failure = make_failure(Cause.UNKNOWN, ctx, f"unexpected {type(exc).__name__}: {said}", "")
+    return _finish(failure, ErrorBody(), None)
 
 
 def _transport(ctx: CallContext, exc: BaseException) -> Failure:

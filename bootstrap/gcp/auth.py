@@ -19,8 +19,9 @@ from google.auth import exceptions as auth_exceptions
 from google.auth import impersonated_credentials
 from google.oauth2 import credentials as oauth2_credentials
 
+from bootstrap.causes.builders import unauthenticated
+from bootstrap.causes.context import CallContext
 from bootstrap.errors import BootstrapError
-from bootstrap.gcp.exceptions import unauthenticated
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
@@ -52,7 +53,8 @@ def default_credentials(
     try:
         creds, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
     except auth_exceptions.DefaultCredentialsError as exc:
-        raise BootstrapError(unauthenticated("no Application Default Credentials found")) from exc
+        failure = unauthenticated(CallContext(), "no Application Default Credentials found")
+        raise BootstrapError(failure) from exc
     if impersonate_service_account:
         creds = impersonated_credentials.Credentials(  # type: ignore[no-untyped-call]
             source_credentials=creds,
@@ -91,4 +93,5 @@ class CredentialsTokenSource:
         try:
             self._credentials.refresh(self._request)  # type: ignore[no-untyped-call]
         except auth_exceptions.RefreshError as exc:
-            raise BootstrapError(unauthenticated("the credentials could not be refreshed")) from exc
+            failure = unauthenticated(CallContext(), "the credentials could not be refreshed")
+            raise BootstrapError(failure) from exc

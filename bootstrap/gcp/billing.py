@@ -7,16 +7,16 @@ planner needs to tell "linked to a closed account" from "billing works".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from google.cloud import billing_v1
 
+from bootstrap.causes.context import CallContext
 from bootstrap.clock import Clock
 from bootstrap.cloud.observed import BillingAccountInfo, ObservedBilling
 from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
 from bootstrap.gcp.calls import Caller, reread
-from bootstrap.gcp.exceptions import ErrorContext
 
 _READ = "cloudbilling.read"
 _WRITE = "cloudbilling.write"
@@ -48,7 +48,7 @@ class Billing:
                 name=f"projects/{project_id}", retry=None, timeout=t
             ),
             bucket=_READ,
-            context=ErrorContext(api="cloudbilling", project_id=project_id),
+            context=CallContext(project_id=project_id),
         )
         return observed_billing(info)
 
@@ -60,7 +60,7 @@ class Billing:
                 name=f"{_PREFIX}{ident}", retry=None, timeout=t
             ),
             bucket=_READ,
-            context=ErrorContext(api="cloudbilling"),
+            context=CallContext(),
         )
         return BillingAccountInfo(
             account_id=account_id(info.name) or ident,
@@ -76,28 +76,9 @@ class Billing:
         if the project is already on `account`, that is the answer; only otherwise is it re-sent.
         """
         ident = account_id(account).strip()
-        context = ErrorContext(api="cloudbilling", project_id=project_id)
         if not ident:
-            raise BootstrapError(
-                Failure(
-                    cause=Cause.INVALID_INPUT,
-                    message=(
-                        f"refusing to link project {project_id} to an empty billing account: "
-                        "that would unlink billing"
-                    ),
-                    remedy="set billing_account in the manifest",
-                    disposition=Disposition.FIX_INPUT,
-                )
-            )
+            raise BootstrapError(_unlinking_refused(project_id))
         body = billing_v1.ProjectBillingInfo(billing_account_name=f"{_PREFIX}{ident}")
-
-        def read_link() -> ObservedBilling | None:
-            current = self.get(project_id)
-            return current if current.account == ident else None
-
-        def recover(attempts: int) -> ObservedBilling | None:
-            return reread(read_link, clock=self._clock, attempts=attempts)
-
         return self._caller.call(
             "cloudbilling.projects.updateBillingInfo",
             lambda t: observed_billing(
@@ -109,9 +90,21 @@ class Billing:
                 )
             ),
             bucket=_WRITE,
-            context=context,
-            recover=recover,
+            context=CallContext(project_id=project_id),
+            recover=self._recover_link(project_id, ident),
         )
+
+    def _recover_link(self, project_id: str, ident: str) -> Callable[[int], ObservedBilling | None]:
+        """After a lost answer: the billing info once it shows the project on `ident`, else None."""
+
+        def read_link() -> ObservedBilling | None:
+            current = self.get(project_id)
+            return current if current.account == ident else None
+
+        def recover(attempts: int) -> ObservedBilling | None:
+            return reread(read_link, clock=self._clock, attempts=attempts)
+
+        return recover
 
     def test_permissions(self, account: str, permissions: Sequence[str]) -> frozenset[str]:
         """The subset held on the billing account; empty on 403 (missing or no access)."""
@@ -121,10 +114,22 @@ class Billing:
                 "cloudbilling.billingAccounts.testIamPermissions",
                 lambda t: self._client.test_iam_permissions(request=request, retry=None, timeout=t),
                 bucket=_READ,
-                context=ErrorContext(api="cloudbilling"),
+                context=CallContext(),
             )
         except BootstrapError as err:
             if err.failure.http_status in (403, 404):
                 return frozenset()
             raise
         return frozenset(response.permissions)
+
+
+def _unlinking_refused(project_id: str) -> Failure:
+    return Failure(
+        cause=Cause.INVALID_INPUT,
+        message=(
+            f"refusing to link project {project_id} to an empty billing account: "
+            "that would unlink billing"
+        ),
+        remedy="set billing_account in the manifest",
+        disposition=Disposition.FIX_INPUT,
+    )

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
+from bootstrap.causes.context import CallContext
 from bootstrap.clock import Clock
 from bootstrap.cloud.priority import REQUEST_PRIORITY, PrioritySlots
 from bootstrap.cloud.protocol import CallStats
-from bootstrap.errors import BootstrapError, Cause
-from bootstrap.gcp.exceptions import ErrorContext, judge, to_failure
+from bootstrap.errors import BootstrapError, Cause, Failure
+from bootstrap.gcp.exceptions import judge, to_failure
 from bootstrap.gcp.ratelimit import RateLimiter
-from bootstrap.gcp.retry import Judgement, RetryLoop, Verdict
+from bootstrap.gcp.retry import Judgement, Observer, RetryLoop, Verdict
 
 T = TypeVar("T")
 
@@ -87,16 +88,33 @@ class Caller:
         send: Callable[[float], T],
         *,
         bucket: str,
-        context: ErrorContext,
+        context: CallContext,
         weight: float = 1.0,
         recover: Callable[[int], T | None] | None = None,
         deadline_s: float | None = None,
     ) -> T:
         """Run `send(timeout_s)` for "<api>.<method>" with limits and retries; see module doc.
 
-        `recover` makes it a mutation: see `RetryLoop.run`.
+        `recover` makes it a mutation: see `RetryLoop.run`. `context` says what the call is
+        about (its `api` is filled in from `method`).
         """
         api = method.partition(".")[0]
+        try:
+            return self._loops[api].run(
+                self._attempt(method, send, bucket=bucket, weight=weight),
+                deadline_s=deadline_s or self._deadline_s,
+                recover=recover,
+                observe=self._observer(bucket),
+            )
+        except BootstrapError:
+            raise
+        except Exception as exc:
+            raise BootstrapError(self._failure(exc, context, api=api)) from exc
+
+    def _attempt(
+        self, method: str, send: Callable[[float], T], *, bucket: str, weight: float
+    ) -> Callable[[float], T]:
+        """One attempt: a rate-limit token first (holding nothing), then a slot while on the wire."""
 
         def attempt(remaining_s: float) -> T:
             self._limiter.acquire(bucket, weight)
@@ -107,6 +125,11 @@ class Caller:
             finally:
                 self._slots.release()
 
+        return attempt
+
+    def _observer(self, bucket: str) -> Observer:
+        """Count 429s and slow the bucket down to the limit and delay the server named."""
+
         def observe(exc: BaseException, judgement: Judgement) -> None:
             if judgement.rate_limited:
                 self.stats.add_rate_limited()
@@ -116,20 +139,13 @@ class Caller:
                     retry_after_s=judgement.retry_after_s,
                 )
 
-        try:
-            return self._loops[api].run(
-                attempt,
-                deadline_s=deadline_s or self._deadline_s,
-                recover=recover,
-                observe=observe,
-            )
-        except BootstrapError:
-            raise
-        except Exception as exc:
-            failure = to_failure(exc, context)
-            if failure.cause is Cause.UNAUTHENTICATED and self._login_remedy:
-                failure = replace(failure, remedy=self._login_remedy)
-            raise BootstrapError(failure) from exc
+        return observe
+
+    def _failure(self, exc: Exception, context: CallContext, *, api: str) -> Failure:
+        failure = to_failure(exc, context, api=api)
+        if failure.cause is Cause.UNAUTHENTICATED and self._login_remedy:
+            failure = replace(failure, remedy=self._login_remedy)
+        return failure
 
 
 def _judge_for(api: str) -> Callable[[BaseException], Judgement]:

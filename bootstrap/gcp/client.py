@@ -65,10 +65,10 @@ class GcpCloud:
     def __init__(self, settings: CloudSettings, credentials: auth_credentials.Credentials) -> None:
         self.settings = settings
         self._tokens = CredentialsTokenSource(credentials)
-        limiter = RateLimiter(settings.clock, settings.rate_limits, settings.rate_capacities)
+        self.limiter = RateLimiter(settings.clock, settings.rate_limits, settings.rate_capacities)
         self._caller = Caller(
             clock=settings.clock,
-            limiter=limiter,
+            limiter=self.limiter,
             concurrency=settings.concurrency,
             timeout_s=settings.timeout_s,
             deadline_s=settings.read_deadline_s,
@@ -76,7 +76,19 @@ class GcpCloud:
             seed=settings.seed,
             login_remedy=EMULATOR_LOGIN_REMEDY if settings.emulated else None,
         )
-        self.limiter = limiter
+        self._wire_gapic(credentials)
+        session = AuthorizedSession(  # type: ignore[no-untyped-call]
+            credentials, refresh_status_codes=()
+        )
+        tune_session(session, settings.concurrency)
+        self._session = session
+        self._vertex = Vertex(
+            session=session, caller=self._caller, root_for=self.vertex_root, as_of=settings.as_of
+        )
+
+    def _wire_gapic(self, credentials: auth_credentials.Credentials) -> None:
+        """Resource Manager, Cloud Billing and Service Usage, each on its GAPIC REST client."""
+        settings = self.settings
         self._projects = Projects(
             projects=_gapic(resourcemanager_v3.ProjectsClient, credentials, settings),
             folders=_gapic(resourcemanager_v3.FoldersClient, credentials, settings),
@@ -97,14 +109,6 @@ class GcpCloud:
             operation_deadline_s=settings.operation_deadline_s,
             # --no-rate-limit (an empty dict) says quotas are raised: then fewer requests win.
             write_quota_limited=settings.rate_limits != {},
-        )
-        session = AuthorizedSession(  # type: ignore[no-untyped-call]
-            credentials, refresh_status_codes=()
-        )
-        tune_session(session, settings.concurrency)
-        self._session = session
-        self._vertex = Vertex(
-            session=session, caller=self._caller, root_for=self.vertex_root, as_of=settings.as_of
         )
 
     def _refresh(self) -> None:

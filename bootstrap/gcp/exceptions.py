@@ -6,19 +6,17 @@ transport errors of `requests`):
 
 - `judge(exc, api=...)` tells the retry loop what to do (retry, refresh once, answer lost, fail),
   with the delay the server asked for and the limit a 429 named;
-- `to_failure(exc, context)` turns the final exception into a classified `Failure` through
-  `bootstrap.causes.classify`, with every string passed through `bootstrap.redact` (GAPIC appends the
-  credential info, including the key file path as `credential_source`, to 401/403/404 details).
+- `to_failure(exc, context, api=...)` turns the final exception into a classified `Failure`
+  through `bootstrap.causes.classify`, which redacts what the exception carries as it reads it
+  (GAPIC appends the credential info, including the key file path as `credential_source`, to
+  401/403/404 details).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import http.client
 import json
-from dataclasses import dataclass
-from typing import Any
 
 import requests
 import urllib3.exceptions
@@ -26,28 +24,28 @@ from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
 from google.protobuf import json_format
 
-from bootstrap.causes.classify import classify_exception, classify_http
+from bootstrap.causes.classify import (
+    classify_credentials_error,
+    classify_exception,
+    classify_http,
+)
+from bootstrap.causes.context import CallContext
 from bootstrap.causes.retry_after import parse_duration, parse_retry_after
 from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
 from bootstrap.gcp.retry import Judgement, RetryExhausted, Verdict
-from bootstrap.redact import redact, redact_mapping
 
-ADC_REMEDY = "gcloud auth application-default login"
 _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 _RATE_REASONS = frozenset({"", "RATE_LIMIT_EXCEEDED", "rateLimitExceeded"})
 _ACTIVATION_IN_PROGRESS = "another activation or deactivation is in progress"
 _PRECONDITION = "precondition check failed"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ErrorContext:
-    """What a call was about, so the classifier can name the project, model and location."""
-
-    api: str = ""
-    project_id: str | None = None
-    location: str | None = None
-    publisher_model: str | None = None
-    as_of: dt.date | None = None
+# The short API names of method names ("serviceusage.services.enable") and their hosts, which
+# the classifier reads (a bare 403 from Resource Manager means "missing or forbidden").
+_API_HOSTS = {
+    "resourcemanager": "cloudresourcemanager.googleapis.com",
+    "serviceusage": "serviceusage.googleapis.com",
+    "cloudbilling": "cloudbilling.googleapis.com",
+    "aiplatform": "aiplatform.googleapis.com",
+}
 
 
 def judge(exc: BaseException, *, api: str) -> Judgement:
@@ -161,29 +159,29 @@ def limit_per_minute(exc: api_exceptions.GoogleAPICallError) -> float | None:
     return value
 
 
-def to_failure(exc: BaseException, context: ErrorContext) -> Failure:
-    """The classified, redacted Failure for the exception that ended a call."""
+def to_failure(exc: BaseException, context: CallContext, *, api: str) -> Failure:
+    """The classified Failure for the exception that ended a call to `api`, the short name its
+    method starts with (serviceusage, ...); the context's `api` is set to that API's host."""
+    context = dataclasses.replace(context, api=_API_HOSTS.get(api))
     if isinstance(exc, BootstrapError):
         return exc.failure
     if isinstance(exc, RetryExhausted):
-        return _exhausted_failure(exc, context)
+        return _exhausted_failure(exc, context, api)
     if isinstance(exc, api_exceptions.GoogleAPICallError):
-        failure = _classify_api_error(exc, context)
-    elif isinstance(exc, auth_exceptions.DefaultCredentialsError | auth_exceptions.RefreshError):
-        failure = unauthenticated(str(exc))
-    elif isinstance(exc, (*_LOST_ANSWER, auth_exceptions.TransportError)):
-        failure = Failure(
+        return _classify_api_error(exc, context)
+    if isinstance(exc, auth_exceptions.DefaultCredentialsError | auth_exceptions.RefreshError):
+        return classify_credentials_error(exc, context)
+    if isinstance(exc, (*_LOST_ANSWER, auth_exceptions.TransportError)):
+        return Failure(
             cause=Cause.UNAVAILABLE,
-            message=f"{_what(context)}: no usable answer ({type(exc).__name__})",
+            message=f"{_what(api, context)}: no usable answer ({type(exc).__name__})",
             remedy="check the network (proxy, firewall) and rerun",
             disposition=Disposition.RETRY,
         )
-    else:
-        failure = classify_exception(exc, **_kwargs(context))
-    return _scrubbed(failure)
+    return classify_exception(exc, context)
 
 
-def _classify_api_error(exc: api_exceptions.GoogleAPICallError, context: ErrorContext) -> Failure:
+def _classify_api_error(exc: api_exceptions.GoogleAPICallError, context: CallContext) -> Failure:
     response = getattr(exc, "response", None)
     if isinstance(response, requests.Response):
         body: object = response.content
@@ -198,67 +196,25 @@ def _classify_api_error(exc: api_exceptions.GoogleAPICallError, context: ErrorCo
             }
         }
         headers = None
-    return classify_http(exc.code, body, headers=headers, **_kwargs(context))
+    return classify_http(exc.code, body, context, headers=headers)
 
 
-def _exhausted_failure(exc: RetryExhausted, context: ErrorContext) -> Failure:
-    failure = to_failure(exc.last, context)
+def _exhausted_failure(exc: RetryExhausted, context: CallContext, api: str) -> Failure:
+    failure = to_failure(exc.last, context, api=api)
     if not exc.too_long:
         return failure
     asked = exc.retry_after_s or 0.0
     return dataclasses.replace(
         failure,
         cause=Cause.RATE_LIMITED,
-        message=f"{_what(context)}: rate limited, retry after {asked:.0f} s",
+        message=f"{_what(api, context)}: rate limited, retry after {asked:.0f} s",
         remedy=failure.remedy or f"rerun after {asked:.0f} s or lower --concurrency",
         disposition=Disposition.RETRY,
         retry_after_s=asked,
     )
 
 
-def unauthenticated(detail: str = "") -> Failure:
-    """No usable credentials: the one remedy is to log in again (no traceback, no paths)."""
-    text = "Google credentials are missing or expired"
-    if detail:
-        text += f" ({redact(detail).splitlines()[0][:200]})"
-    return Failure(
-        cause=Cause.UNAUTHENTICATED,
-        message=text + ".",
-        remedy=ADC_REMEDY,
-        disposition=Disposition.HUMAN_ACTION,
-        http_status=401,
-    )
-
-
-def _what(context: ErrorContext) -> str:
+def _what(api: str, context: CallContext) -> str:
     if context.project_id:
-        return f"{context.api or 'Google API'} call for project {context.project_id}"
-    return f"{context.api or 'Google API'} call"
-
-
-_API_HOSTS = {
-    "resourcemanager": "cloudresourcemanager.googleapis.com",
-    "serviceusage": "serviceusage.googleapis.com",
-    "cloudbilling": "cloudbilling.googleapis.com",
-    "aiplatform": "aiplatform.googleapis.com",
-}
-
-
-def _kwargs(context: ErrorContext) -> dict[str, Any]:
-    return {
-        "api": _API_HOSTS.get(context.api),
-        "project_id": context.project_id,
-        "location": context.location,
-        "publisher_model": context.publisher_model,
-        "as_of": context.as_of,
-    }
-
-
-def _scrubbed(failure: Failure) -> Failure:
-    metadata = redact_mapping(dict(failure.metadata))
-    return dataclasses.replace(
-        failure,
-        message=redact(failure.message),
-        remedy=redact(failure.remedy),
-        metadata={str(k): str(v) for k, v in metadata.items()},
-    )
+        return f"{api or 'Google API'} call for project {context.project_id}"
+    return f"{api or 'Google API'} call"

@@ -13,11 +13,11 @@ from typing import Any
 
 from google.cloud import resourcemanager_v3
 
+from bootstrap.causes.context import CallContext
 from bootstrap.clock import Clock
 from bootstrap.cloud.observed import ObservedProject, ProjectState
 from bootstrap.errors import BootstrapError
 from bootstrap.gcp.calls import Caller
-from bootstrap.gcp.exceptions import ErrorContext
 from bootstrap.gcp.operations import OpState, wait_operation
 from bootstrap.gcp.ratelimit import CREATE_PROJECT_WEIGHT
 
@@ -74,7 +74,7 @@ class Projects:
 
     def get(self, project_id: str) -> ObservedProject:
         """The project, or state NOT_FOUND on 403/404 (missing or forbidden)."""
-        context = ErrorContext(api="resourcemanager", project_id=project_id)
+        context = CallContext(project_id=project_id)
         try:
             project = self._caller.call(
                 "resourcemanager.projects.get",
@@ -103,24 +103,9 @@ class Projects:
         project = resourcemanager_v3.Project(
             project_id=project_id, parent=parent, display_name=display_name or "", labels=labels
         )
-        context = ErrorContext(api="resourcemanager", project_id=project_id)
-
-        def recover(_attempts: int) -> OpState | None:
-            if self.get(project_id).state is ProjectState.NOT_FOUND:
-                return None
-            return OpState(name="", done=True, has_response=True)  # no operation: re-read
-
+        context = CallContext(project_id=project_id)
         try:
-            first = self._caller.call(
-                "resourcemanager.projects.create",
-                lambda t: op_state(
-                    self._projects.create_project(project=project, retry=None, timeout=t).operation
-                ),
-                bucket=_WRITE,
-                weight=CREATE_PROJECT_WEIGHT,
-                context=context,
-                recover=recover,
-            )
+            first = self._send_create(project_id, project, context)
         except BootstrapError as err:
             found = self.get(project_id) if err.failure.http_status == 409 else None
             if found is None or found.state is ProjectState.NOT_FOUND:
@@ -135,7 +120,28 @@ class Projects:
         )
         return self.get(project_id)
 
-    def _poll(self, context: ErrorContext) -> Callable[[str], OpState]:
+    def _send_create(
+        self, project_id: str, project: resourcemanager_v3.Project, context: CallContext
+    ) -> OpState:
+        """projects.create; after a lost answer, a project that now reads back counts as created."""
+
+        def recover(_attempts: int) -> OpState | None:
+            if self.get(project_id).state is ProjectState.NOT_FOUND:
+                return None
+            return OpState(name="", done=True, has_response=True)  # no operation: re-read
+
+        return self._caller.call(
+            "resourcemanager.projects.create",
+            lambda t: op_state(
+                self._projects.create_project(project=project, retry=None, timeout=t).operation
+            ),
+            bucket=_WRITE,
+            weight=CREATE_PROJECT_WEIGHT,
+            context=context,
+            recover=recover,
+        )
+
+    def _poll(self, context: CallContext) -> Callable[[str], OpState]:
         def poll(name: str) -> OpState:
             return self._caller.call(
                 "resourcemanager.operations.get",
@@ -150,7 +156,7 @@ class Projects:
 
     def search(self, *, parent: str) -> Iterator[ObservedProject]:
         """Every project directly under `parent` (query `parent:<parent>`), page by page."""
-        context = ErrorContext(api="resourcemanager")
+        context = CallContext()
         token = ""
         while True:
             request = {"query": f"parent:{parent}", "page_token": token}
@@ -175,7 +181,7 @@ class Projects:
             self._projects,
             f"projects/{project_id}",
             permissions,
-            ErrorContext(api="resourcemanager", project_id=project_id),
+            CallContext(project_id=project_id),
         )
 
     def test_parent_permissions(self, parent: str, permissions: Sequence[str]) -> frozenset[str]:
@@ -187,7 +193,7 @@ class Projects:
             client,
             parent,
             permissions,
-            ErrorContext(api="resourcemanager"),
+            CallContext(),
         )
 
     def _test(
@@ -196,7 +202,7 @@ class Projects:
         client: Any,
         resource: str,
         permissions: Sequence[str],
-        context: ErrorContext,
+        context: CallContext,
     ) -> frozenset[str]:
         request = {"resource": resource, "permissions": list(permissions)}
         try:

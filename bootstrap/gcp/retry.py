@@ -128,11 +128,7 @@ class RetryLoop:
             try:
                 return attempt(max(remaining, 0.001))
             except Exception as exc:
-                judgement = self._judge(exc)
-                if self._observe is not None:
-                    self._observe(exc, judgement)
-                if observe is not None:
-                    observe(exc, judgement)
+                judgement = self._judged(exc, observe)
                 if judgement.verdict is Verdict.FAIL:
                     raise
                 if judgement.verdict is Verdict.REFRESH:
@@ -142,26 +138,38 @@ class RetryLoop:
                     self._refresh()
                     self._count_retry()
                     continue
-                delay = self._delay(exc, judgement, retries, start, deadline_s)
+                self._back_off(exc, judgement, retries, start, deadline_s)
                 retries += 1
-                self._clock.sleep(delay)
-                self._count_retry()
-                if recover is not None:
-                    # A mutation is never re-sent blindly: re-read just before re-sending.
-                    # After a lost answer the change may take a moment to show: look harder.
-                    found = recover(REREADS_AFTER_LOST if judgement.verdict is Verdict.LOST else 1)
-                    if found is not None:
-                        return found  # the change was made; only its answer was lost
+                found = self._reread(recover, judgement)
+                if found is not None:
+                    return found  # the change was made; only its answer was lost
 
-    def _delay(
+    def _judged(self, exc: BaseException, observe: Observer | None) -> Judgement:
+        """The judge's verdict on a failed attempt, shown to both observers (loop's, then call's)."""
+        judgement = self._judge(exc)
+        if self._observe is not None:
+            self._observe(exc, judgement)
+        if observe is not None:
+            observe(exc, judgement)
+        return judgement
+
+    @staticmethod
+    def _reread(recover: Callable[[int], T | None] | None, judgement: Judgement) -> T | None:
+        """A mutation is never re-sent blindly: re-read just before re-sending. After a lost
+        answer the change may take a moment to show: look harder."""
+        if recover is None:
+            return None
+        return recover(REREADS_AFTER_LOST if judgement.verdict is Verdict.LOST else 1)
+
+    def _back_off(
         self,
         exc: BaseException,
         judgement: Judgement,
         retries: int,
         start: float,
         deadline_s: float,
-    ) -> float:
-        """The sleep before the next attempt, or raise RetryExhausted when it would not fit."""
+    ) -> None:
+        """Sleep before the next attempt, or raise RetryExhausted when the sleep would not fit."""
         remaining = deadline_s - (self._clock.now() - start)
         asked = judgement.retry_after_s
         if asked is not None and asked > remaining:
@@ -170,7 +178,8 @@ class RetryLoop:
         delay = max(asked or 0.0, self.backoff(retries))
         if delay >= remaining:
             raise RetryExhausted(exc, attempts=retries + 1, retry_after_s=asked, too_long=False)
-        return delay
+        self._clock.sleep(delay)
+        self._count_retry()
 
     def _count_retry(self) -> None:
         if self._on_retry is not None:

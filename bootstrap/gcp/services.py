@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 
 from google.cloud import service_usage_v1
 
+from bootstrap.causes.context import CallContext
 from bootstrap.clock import Clock
 from bootstrap.cloud.observed import ServiceState
 from bootstrap.cloud.protocol import OperationOutcome
 from bootstrap.gcp.calls import Caller, reread
-from bootstrap.gcp.exceptions import ErrorContext
 from bootstrap.gcp.operations import OpState, wait_operations
 from bootstrap.gcp.projects import op_state
 from bootstrap.gcp.ratelimit import BATCH_ENABLE_WEIGHT
@@ -69,7 +69,7 @@ class Services:
     def get(self, project_id: str, services: Sequence[str]) -> dict[str, ServiceState]:
         """name -> state for each service; a name the server did not return reads DISABLED."""
         states: dict[str, ServiceState] = dict.fromkeys(services, ServiceState.DISABLED)
-        context = ErrorContext(api="serviceusage", project_id=project_id)
+        context = CallContext(project_id=project_id)
         parent = f"projects/{project_id}"
         for chunk in chunks(list(services), BATCH_GET_MAX):
             request = {"parent": parent, "names": [f"{parent}/services/{s}" for s in chunk]}
@@ -115,7 +115,7 @@ class Services:
 
     def _send_enable(self, project_id: str, chunk: list[str]) -> OpState:
         parent = f"projects/{project_id}"
-        context = ErrorContext(api="serviceusage", project_id=project_id)
+        context = CallContext(project_id=project_id)
 
         def read_enabled() -> OpState | None:
             states = self.get(project_id, chunk)
@@ -150,7 +150,7 @@ class Services:
         )
 
     def _poll(self, project_id: str) -> Callable[[str], OpState]:
-        context = ErrorContext(api="serviceusage", project_id=project_id)
+        context = CallContext(project_id=project_id)
 
         def poll(name: str) -> OpState:
             return self._caller.call(

@@ -33,11 +33,11 @@ from google.api_core import exceptions as api_exceptions
 from google.auth.transport.requests import AuthorizedSession
 
 from bootstrap import catalog
+from bootstrap.causes.context import CallContext
 from bootstrap.cloud.observed import ModelAccess, PublisherModelInfo
 from bootstrap.cloud.protocol import ProbeResult
 from bootstrap.errors import ANSWER_LOST, BootstrapError, Cause, Disposition, Failure
 from bootstrap.gcp.calls import Caller
-from bootstrap.gcp.exceptions import ErrorContext
 
 PROBE_PROMPT = "ping"
 _ACCESS_BY_CAUSE: dict[Cause, ModelAccess] = {
@@ -100,7 +100,7 @@ class Vertex:
                 "aiplatform.publishers.models.get",
                 lambda t: self._json("GET", url, None, t),
                 bucket="aiplatform.read",
-                context=ErrorContext(api="aiplatform", publisher_model=publisher_model),
+                context=CallContext(publisher_model=publisher_model),
             )
         except BootstrapError as err:
             if err.failure.http_status == 404:
@@ -136,9 +136,7 @@ class Vertex:
             "aiplatform.publishers.models.enableModel",
             lambda t: self._json("POST", url, {}, t),
             bucket="aiplatform.write",
-            context=ErrorContext(
-                api="aiplatform", project_id=project_id, publisher_model=publisher_model
-            ),
+            context=CallContext(project_id=project_id, publisher_model=publisher_model),
             recover=answer_lost,
         )
         return str(data.get("enablementState") or "ENABLEMENT_STATE_UNSPECIFIED")
@@ -154,8 +152,7 @@ class Vertex:
             "messages": [{"role": "user", "content": PROBE_PROMPT}],
             "max_tokens": 1,
         }
-        context = ErrorContext(
-            api="aiplatform",
+        context = CallContext(
             project_id=project_id,
             location=location,
             publisher_model=publisher_model_for(request_model),

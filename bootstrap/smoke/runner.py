@@ -32,6 +32,7 @@ import openai
 
 from bootstrap.catalog import openai_base_url
 from bootstrap.causes.classify import classify_exception, classify_http
+from bootstrap.causes.context import CallContext
 from bootstrap.checks import Check, smoke_check
 from bootstrap.cloud.protocol import TokenSource
 from bootstrap.errors import Cause, Failure
@@ -142,7 +143,7 @@ class _Runner:
         """Connection refused or reset before any answer: retry briefly, then classify."""
         delay = _backoff(retries)
         if retries >= MAX_RETRIES or delay > deadline - time.monotonic():
-            failure = classify_exception(exc, **self.context(case))
+            failure = classify_exception(exc, self.context(case))
             return Leg(failure=failure, ended_at=time.monotonic())
         return delay
 
@@ -188,13 +189,13 @@ class _Runner:
         verdict = judge(StreamTally(0.0), timed_out=True, timeout_s=self.settings.timeout_s)
         return Leg(verdict=verdict, ended_at=time.monotonic())
 
-    def context(self, case: SmokeCase) -> dict[str, Any]:
-        return {
-            "project_id": case.project_id,
-            "location": case.location,
-            "publisher_model": case.publisher_model,
-            "as_of": self.as_of,
-        }
+    def context(self, case: SmokeCase) -> CallContext:
+        return CallContext(
+            project_id=case.project_id,
+            location=case.location,
+            publisher_model=case.publisher_model,
+            as_of=self.as_of,
+        )
 
     def _classify_status(self, case: SmokeCase, exc: openai.APIStatusError) -> Failure:
         response = exc.response
@@ -203,7 +204,7 @@ class _Runner:
         except Exception:  # a streamed error body that could not be read
             body = exc.body
         return classify_http(
-            exc.status_code, body, headers=dict(response.headers), **self.context(case)
+            exc.status_code, body, self.context(case), headers=dict(response.headers)
         )
 
     def _retry_delay(self, status: int, failure: Failure, retries: int) -> float | None:
@@ -267,7 +268,7 @@ def _safe(runner: _Runner, kind: str, case: SmokeCase) -> Check:
         return _KINDS[kind](runner, case)
     except Exception as exc:
         name = smoke_check(case.key, kind)
-        failure = classify_exception(exc, **runner.context(case))
+        failure = classify_exception(exc, runner.context(case))
         remedy = failure.remedy or "report this as a bug, with the message"
         return failed_check(name, failure.cause, failure.message, remedy, started)
 

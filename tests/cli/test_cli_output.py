@@ -82,7 +82,9 @@ def test_several_outputs_take_their_format_from_the_extension(
     assert result.exit_code == 0, result.output
     assert read_json(files["json"]) == json.loads(result.stdout)
     root = ET.parse(files["xml"]).getroot()
-    assert root.tag == "testsuites" and root.find("testsuite").get("name") == "demo-ready"
+    suite = root.find("testsuite")
+    assert root.tag == "testsuites" and suite is not None
+    assert suite.get("name") == "demo-ready"
     markdown = files["md"].read_text()
     assert markdown.lstrip().startswith("#") and "|" in markdown and "demo-ready" in markdown
     table = files["txt"].read_text()

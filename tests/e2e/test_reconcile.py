@@ -34,6 +34,7 @@ def test_fresh_projects_converge_in_one_apply_and_stay_converged(
     path = manifest(FRESH)
     first = invoke("apply", path, "--yes", "--no-smoke")
     assert first.exit_code == 0, first.stdout + first.stderr
+    assert first.report is not None
     assert {p["status"] for p in first.report["projects"]} == {"ok"}
     created = first.project("demo-new")
     assert [c["outcome"] for c in created["changes"]] == ["applied"] * 4
@@ -70,6 +71,7 @@ def test_apply_sends_each_change_once(
 def test_demo_world_plan_reports_every_kind_of_outcome(invoke: Invoke, emulator: Emulator) -> None:
     run = invoke("plan", "manifests/demo.yaml")
     assert run.exit_code == 1  # a closed account and a project pending deletion are errors
+    assert run.report is not None
     status = {p["project_id"]: p["status"] for p in run.report["projects"]}
     assert status["demo-ready"] == "ok"
     assert status["demo-no-billing"] == "changes"

@@ -155,6 +155,7 @@ def test_apply_converges_through_faults(
     run = invoke("apply", path, "--yes", "--no-smoke")
     assert run.exit_code == 0, run.stdout + run.stderr
     assert emulator.faults()["rules"][0]["remaining"] == 0, "the fault was never hit"
+    assert run.report is not None
     assert run.report["summary"]["retries"] >= 1
     # Each change takes effect exactly once, and nothing is re-sent without a re-read.
     for suffix, targets in (("billingInfo", 1), (":enable", 2), (":enableModel", 1)):

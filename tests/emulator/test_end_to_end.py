@@ -8,6 +8,7 @@ from typing import Any
 
 import openai
 from google.cloud import billing_v1, service_usage_v1
+from openai.types.chat import ChatCompletionMessageParam
 
 from bootstrap.emulator.inprocess import Emulator
 
@@ -40,18 +41,18 @@ def test_link_enable_enable_model_stream(
         api_key="emulator-owner",
         max_retries=0,
     )
-    request = {
-        "model": "openai/gpt-oss-120b-maas",
-        "messages": [{"role": "user", "content": "Reply with the single word: ok"}],
-    }
+    model = "openai/gpt-oss-120b-maas"
+    messages: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "Reply with the single word: ok"}
+    ]
     try:
-        client.chat.completions.create(**request)
+        client.chat.completions.create(model=model, messages=messages)
         raise AssertionError("the aiplatform propagation lag should still be running")
     except openai.PermissionDeniedError as exc:
         assert "SERVICE_DISABLED" in exc.response.text
     emulator.advance(2.5)
     stream = client.chat.completions.create(
-        **request, stream=True, stream_options={"include_usage": True}
+        model=model, messages=messages, stream=True, stream_options={"include_usage": True}
     )
     assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "ok"
     mutating = [e["path"] for e in emulator.journal() if e["mutating"]]

@@ -15,12 +15,15 @@ import pytest
 import requests
 from google.api_core import exceptions
 from google.cloud import billing_v1, resourcemanager_v3
+from openai.types.chat import ChatCompletionMessageParam
 
 from bootstrap.emulator.inprocess import Emulator
 
 Make = Callable[..., Any]
 MODEL = "openai/gpt-oss-120b-maas"
-OK_PROMPT = [{"role": "user", "content": "Reply with the single word: ok"}]
+OK_PROMPT: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Reply with the single word: ok"}
+]
 CHAT = r"/chat/completions$"
 
 

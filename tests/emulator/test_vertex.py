@@ -11,11 +11,18 @@ from typing import Any
 import jsonschema
 import openai
 import pytest
+from openai.types.chat import (
+    ChatCompletionFunctionToolParam,
+    ChatCompletionMessageFunctionToolCall,
+    ChatCompletionMessageParam,
+)
 
 from bootstrap.emulator.inprocess import Emulator
 
 MODEL = "openai/gpt-oss-120b-maas"
-OK_PROMPT = [{"role": "user", "content": "Reply with the single word: ok"}]
+OK_PROMPT: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "Reply with the single word: ok"}
+]
 
 
 def client(
@@ -125,7 +132,7 @@ def test_length_with_empty_content_when_budget_is_reasoning(emulator: Emulator) 
 
 
 def test_tool_call_then_tool_result(emulator: Emulator) -> None:
-    tools = [{
+    tools: list[ChatCompletionFunctionToolParam] = [{
         "type": "function",
         "function": {
             "name": "get_weather",
@@ -138,7 +145,10 @@ def test_tool_call_then_tool_result(emulator: Emulator) -> None:
     }]  # fmt: skip
     messages: list[Any] = [{"role": "user", "content": "What is the weather in Paris?"}]
     first = client(emulator).chat.completions.create(model=MODEL, messages=messages, tools=tools)
-    call = first.choices[0].message.tool_calls[0]  # type: ignore[index]
+    tool_calls = first.choices[0].message.tool_calls
+    assert tool_calls is not None
+    call = tool_calls[0]
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
     assert first.choices[0].finish_reason == "tool_calls"
     assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {
         "city": "Paris"
@@ -149,7 +159,7 @@ def test_tool_call_then_tool_result(emulator: Emulator) -> None:
     pieces = "".join(
         c.choices[0].delta.tool_calls[0].function.arguments or ""
         for c in stream
-        if c.choices and c.choices[0].delta.tool_calls
+        if c.choices and c.choices[0].delta.tool_calls and c.choices[0].delta.tool_calls[0].function
     )
     assert json.loads(pieces) == {"city": "Paris"}
     messages += [

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bootstrap.causes.classify import classify_http
+from bootstrap.causes.context import CallContext
 from bootstrap.errors import Cause, Failure
 from bootstrap.smoke.sse import SSEParser
 from bootstrap.smoke.verdict import judge, tally_lines
@@ -92,7 +93,7 @@ HEADERS = st.none() | st.dictionaries(
 def test_random_google_error_bodies_always_classify(
     status: int, body: Any, headers: dict[str, str] | None
 ) -> None:
-    failure = classify_http(status, body, headers=headers, project_id="p", api=None)
+    failure = classify_http(status, body, CallContext(project_id="p"), headers=headers)
     assert isinstance(failure, Failure)
     assert isinstance(failure.cause, Cause)
     assert isinstance(failure.message, str) and failure.message

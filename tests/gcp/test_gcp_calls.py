@@ -8,13 +8,13 @@ import threading
 import pytest
 from google.api_core import exceptions as api_exceptions
 
+from bootstrap.causes.context import CallContext
 from bootstrap.clock import VirtualClock
 from bootstrap.errors import BootstrapError, Cause
 from bootstrap.gcp.calls import Caller
-from bootstrap.gcp.exceptions import ErrorContext
 from bootstrap.gcp.ratelimit import RateLimiter
 
-CONTEXT = ErrorContext(api="serviceusage", project_id="demo-ready")
+CONTEXT = CallContext(project_id="demo-ready")
 
 
 def make_caller(clock: VirtualClock, concurrency: int = 1) -> Caller:
@@ -43,7 +43,7 @@ def test_no_slot_is_held_while_backing_off() -> None:
     clock = VirtualClock(on_advance=on_advance)
     caller = make_caller(clock)
     holder.append(caller)
-    answers = [api_exceptions.ServiceUnavailable("down"), "ok"]
+    answers: list[Exception | str] = [api_exceptions.ServiceUnavailable("down"), "ok"]
 
     def send(timeout: float) -> str:
         answer = answers.pop(0)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import requests
+from google.cloud.service_usage_v1.services.service_usage.transports import (
+    ServiceUsageRestTransport,
+)
 
 from bootstrap.clock import VirtualClock
 from bootstrap.cloud.observed import ModelAccess, ProjectState, ServiceState
@@ -21,6 +25,13 @@ PUBLISHER_120B = "publishers/openai/models/gpt-oss-120b-maas"
 
 def mutations(emulator: Emulator) -> list[tuple[str, str]]:
     return [(e["method"], e["path"]) for e in emulator.journal() if e["mutating"]]
+
+
+def pool_size(session: requests.Session, url: str) -> int:
+    """The connection pool size of the adapter `session` uses for `url`."""
+    adapter = session.get_adapter(url)
+    assert isinstance(adapter, requests.adapters.HTTPAdapter)
+    return adapter.poolmanager.connection_pool_kw["maxsize"]
 
 
 def test_get_project(cloud: GcpCloud) -> None:
@@ -180,6 +191,7 @@ def test_pools_are_sized_to_the_concurrency(emulator: Emulator, clock: VirtualCl
         env={"BOOTSTRAP_EMULATOR_HOST": emulator.host}, clock=clock, concurrency=7
     )
     cloud = connect(settings)
-    session = cloud._services._client._transport._session
-    assert session.get_adapter("http://x")._pool_maxsize == 7
-    assert cloud._session.get_adapter("https://x")._pool_maxsize == 7
+    transport = cloud._services._client._transport
+    assert isinstance(transport, ServiceUsageRestTransport)
+    assert pool_size(transport._session, "http://x") == 7
+    assert pool_size(cloud._session, "https://x") == 7

@@ -9,8 +9,9 @@ import pytest
 import requests
 from google.api_core import exceptions as api_exceptions
 
+from bootstrap.causes.retry_after import parse_retry_after
 from bootstrap.clock import VirtualClock
-from bootstrap.gcp.exceptions import judge, limit_per_minute, parse_retry_after
+from bootstrap.gcp.exceptions import judge, limit_per_minute
 from bootstrap.gcp.retry import BackoffPolicy, Judgement, RetryExhausted, RetryLoop, Verdict
 
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
@@ -81,7 +82,8 @@ def test_too_long_delay_fails_fast_without_sleeping() -> None:
 
 
 def test_401_refreshes_once_then_gives_up() -> None:
-    clock, refreshes = VirtualClock(), []
+    clock = VirtualClock()
+    refreshes: list[int] = []
     script = Script(api_exceptions.Unauthorized("expired"), api_exceptions.Unauthorized("again"))
     with pytest.raises(api_exceptions.Unauthorized):
         make_loop(clock, refreshes).run(script, deadline_s=60)
