@@ -15,13 +15,35 @@ from bootstrap.errors import Cause
 
 
 class CheckStatus(StrEnum):
+    """What one check found. Only the three PASSED statuses count as ok; `exitcodes` maps each
+    status to each command's exit code, and `junit_element` to a JUnit element."""
+
     OK = "ok"
-    PENDING = "pending"  # a planned change will fix it
     CHANGED = "changed"  # apply fixed it in this run
+    WARNING = "warning"  # informational difference, never changed (e.g. labels on a project)
+    PENDING = "pending"  # a planned change will fix it
+    PROPAGATING = "propagating"  # a change landed but the data plane does not see it yet
+    NOT_RUN = "not_run"  # depends on a check that is not ok; the detail names it
+    UNKNOWN = "unknown"  # its input could not be read or verified
     ACTION_REQUIRED = "action_required"  # a person must act
     FAILED = "failed"
-    SKIPPED = "skipped"  # not checked (blocked by an earlier step, or --no-probe)
-    WARNING = "warning"  # informational difference, never changed (e.g. labels on a project)
+    SKIPPED = "skipped"  # turned off by the user (--no-smoke, a --check not given)
+
+
+# A wanted check passed: the only statuses a project may be "ok" with.
+PASSED = frozenset({CheckStatus.OK, CheckStatus.CHANGED, CheckStatus.WARNING})
+# Not ok, and waiting on something else: pending changes or a dependency.
+WAITING = frozenset({CheckStatus.PENDING, CheckStatus.PROPAGATING, CheckStatus.NOT_RUN})
+
+
+def junit_element(status: CheckStatus, *, planning: bool) -> str:
+    """`pass`, `failure` or `skipped`: every not-ok wanted check is a failure, except that a
+    plan's pending work (and what waits on it) stays skipped; turned-off checks are skipped."""
+    if status in PASSED:
+        return "pass"
+    if status is CheckStatus.SKIPPED or (planning and status in WAITING):
+        return "skipped"
+    return "failure"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +86,17 @@ def smoke_check(key: str, kind: str = "smoke") -> str:
 
 def is_model_check(name: str) -> bool:
     return name.startswith(MODEL_PREFIX)
+
+
+def depends_on(name: str, status: CheckStatus | None) -> str:
+    """The detail of a check not run because check `name` is not ok (`status`, when known)."""
+    why = f" ({status.value.replace('_', ' ')})" if status is not None else ""
+    return f"not run: depends on {name}{why}"
+
+
+def is_smoke(name: str) -> bool:
+    """The stream itself (`smoke:`), not an optional smoke check."""
+    return name.startswith(SMOKE_PREFIX)
 
 
 def check_kind(name: str) -> str:

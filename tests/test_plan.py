@@ -129,7 +129,7 @@ CASES: dict[str, tuple[DesiredProject, Observed, dict[str, Any], list[Action], d
     "no billing, link_billing false": (desired(link_billing=False), observed(billing=NO_BILLING, services=OFF, models=BLOCKED), {}, [], {
         "billing": (CheckStatus.ACTION_REQUIRED, Cause.BILLING_DISABLED),
         "services": (CheckStatus.ACTION_REQUIRED, Cause.BILLING_REQUIRED_TO_ENABLE),
-        "model:gpt-oss-120b@global": (CheckStatus.SKIPPED, None)}),
+        "model:gpt-oss-120b@global": (CheckStatus.NOT_RUN, None)}),
     "api disabled": (desired(), observed(services={AIPLATFORM: ServiceState.DISABLED, CONSUMER_PROCUREMENT: ServiceState.ENABLED}, models=BLOCKED), {},
               [Action.ENABLE_SERVICES, Action.ENABLE_MODEL], {"services": (CheckStatus.PENDING, None)}),
     "model not enabled, enable true": (desired(), observed(models=NOT_ENABLED), {}, [Action.ENABLE_MODEL], {
@@ -160,13 +160,18 @@ CASES: dict[str, tuple[DesiredProject, Observed, dict[str, Any], list[Action], d
         "project": (CheckStatus.PENDING, None), "model:gpt-oss-120b@global": (CheckStatus.PENDING, None)}),
     "missing with create, no probe": (desired(create=True), MISSING, {"probe": False},
               [Action.CREATE_PROJECT, Action.LINK_BILLING, Action.ENABLE_SERVICES], {
-        "model:gpt-oss-120b@global": (CheckStatus.SKIPPED, None)}),
+        "model:gpt-oss-120b@global": (CheckStatus.UNKNOWN, None)}),
     "probe off": (desired(), observed(models=()), {"probe": False}, [], {
-        "model:gpt-oss-120b@global": (CheckStatus.SKIPPED, None)}),
+        "model:gpt-oss-120b@global": (CheckStatus.UNKNOWN, None)}),
     "probe failed": (desired(), observed(models=(seen(ModelAccess.UNKNOWN, failure=Failure(cause=Cause.UNAVAILABLE, message="Project demo-proj: 503")),)), {}, [], {
-        "model:gpt-oss-120b@global": (CheckStatus.FAILED, Cause.UNAVAILABLE)}),
+        "model:gpt-oss-120b@global": (CheckStatus.UNKNOWN, Cause.UNAVAILABLE)}),
     "blocked while everything reads on (propagation)": (desired(), observed(models=BLOCKED), {}, [], {
-        "model:gpt-oss-120b@global": (CheckStatus.SKIPPED, None)}),
+        "model:gpt-oss-120b@global": (CheckStatus.PROPAGATING, None)}),
+    "billing unreadable, APIs off: services wait on billing": (desired(), replace(observed(billing=None, services=OFF, models=BLOCKED), failures={"billing": Failure(cause=Cause.UNAVAILABLE, message="Project demo-proj: 503")}), {}, [], {
+        "billing": (CheckStatus.UNKNOWN, Cause.UNAVAILABLE), "services": (CheckStatus.NOT_RUN, None),
+        "model:gpt-oss-120b@global": (CheckStatus.NOT_RUN, None)}),
+    "APIs off, model enable false: waits on services, not a person": (desired(models=(model(enable=False),)), observed(services=OFF, models=BLOCKED), {}, [Action.ENABLE_SERVICES], {
+        "services": (CheckStatus.PENDING, None), "model:gpt-oss-120b@global": (CheckStatus.NOT_RUN, None)}),
     "labels differ": (desired(labels={"team": "ml"}, display_name="Demo"), replace(observed(), project=ObservedProject(project_id=P, state=ProjectState.ACTIVE, display_name="Old", labels={"team": "web"})), {}, [], {
         "project": (CheckStatus.WARNING, None)}),
 }  # fmt: skip
@@ -285,7 +290,7 @@ def test_preflight_missing_one_permission_blocks_only_its_change() -> None:
     assert "roles/consumerprocurement.entitlementManager" in check.detail
     assert "roles/consumerprocurement.entitlementManager" in check.remedy
     model_check = next(c for c in after.checks if c.name.startswith("model:"))
-    assert model_check.status is CheckStatus.SKIPPED
+    assert model_check.status is CheckStatus.NOT_RUN
 
 
 def test_preflight_billing_account_side_blocks_dependents() -> None:

@@ -53,9 +53,9 @@ def demo(manifest: str | None, outputs: tuple[str, ...]) -> None:
 def _plan_apply_audit(path: Path, date: dt.date, outputs: tuple[str, ...]) -> RunReport:
     """The three steps on one emulator, each with its table; the audit's report is returned."""
     from bootstrap.clock import FastForwardClock
+    from bootstrap.exitcodes import Command
     from bootstrap.jobs.demo import emulator_environment
     from bootstrap.jobs.pipelines import run_job
-    from bootstrap.jobs.status import Command
     from bootstrap.reconcile.options import RunOptions
     from bootstrap.smoke.suite import SmokeOptions
 

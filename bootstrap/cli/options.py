@@ -25,6 +25,23 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
+    """`90`, `90s`, `10m`, `1h` -> seconds."""
+    text = value.strip().lower()
+    scale = _UNITS.get(text[-1:])
+    number = text[:-1] if scale is not None else text
+    try:
+        seconds = float(number) * (scale or 1.0)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a duration; use e.g. 90s, 10m or 1h") from None
+    if seconds < 0 or seconds != seconds:
+        raise click.BadParameter(f"{value!r} must be zero or more")
+    return seconds
+
+
 as_of_option = click.option(
     "--as-of",
     "as_of",

@@ -20,6 +20,7 @@ from bootstrap.cli.options import (
     CloudOptions,
     as_of_option,
     cloud_options,
+    parse_duration,
     report_options,
     shard_option,
 )
@@ -37,7 +38,7 @@ from bootstrap.cli.wiring import (
 if TYPE_CHECKING:
     from bootstrap.clock import Clock
     from bootstrap.cloud.protocol import Cloud
-    from bootstrap.jobs.status import Command
+    from bootstrap.exitcodes import Command
     from bootstrap.manifest.desired import DesiredModel, DesiredProject, SmokeSettings
     from bootstrap.reconcile.options import RunOptions
     from bootstrap.report.model import RunReport
@@ -84,6 +85,8 @@ class JobRequest:
     parent: str | None = None
     labels: tuple[str, ...] = ()
     models: tuple[str, ...] = field(default=())
+    wait_ready: float = 0.0
+    allow_empty: bool = False
 
 
 @click.command()
@@ -148,6 +151,19 @@ def apply(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
     metavar="ALIAS@LOCATION",
     help="With --parent: a model each project must be ready for (default gpt-oss-120b@global).",
 )
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="With --parent: finding no project is not an error (exit 0 instead of 1).",
+)
+@click.option(
+    "--wait-ready",
+    metavar="DURATION",
+    callback=parse_duration,
+    default="0",
+    help="Wait up to DURATION (e.g. 90s, 10m) for changes still propagating to the data plane, "
+    "re-reading with the readiness gates apply uses, then judge.",
+)
 @no_probe_option
 @no_smoke_option
 @check_option
@@ -159,14 +175,15 @@ def apply(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
 def audit(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
     """Report how far projects are from ready, smoke test included (read only).
 
-    Exit 0 compliant, 2 findings (including those needing a person), 1 errors.
+    Exit 0 only when every wanted check passed; 2 findings (pending, propagating, failed,
+    needing a person); 1 when something could not be read or verified, or nothing was found.
     """
     request = JobRequest(command="audit", manifests=manifests, smoke=not no_smoke, **options)
     _run(request)
 
 
 def _run(request: JobRequest) -> None:
-    from bootstrap.jobs.status import Command
+    from bootstrap.exitcodes import Command
     from bootstrap.reconcile.options import RunOptions
     from bootstrap.smoke.suite import SmokeOptions
 
@@ -181,6 +198,8 @@ def _run(request: JobRequest) -> None:
         # An audit reports findings; whether the auditor could fix them is not one of them.
         preflight=request.command != "audit",
         concurrency=request.cloud.concurrency,
+        findings=request.command == "audit",
+        wait_ready_s=request.wait_ready,
     )
     smoke = SmokeOptions(
         enabled=request.smoke and settings.enabled,
@@ -196,7 +215,8 @@ def _run(request: JobRequest) -> None:
         confirm_apply(request.yes, sum(len(p.changes) for p in preview.projects))
     if request.apply:
         options = replace(options, apply=True)
-    report = _job(Command(request.command), cloud, projects, options, clock, smoke)
+    warnings = _smoke_warnings(request, settings)
+    report = _job(Command(request.command), cloud, projects, options, clock, smoke, warnings)
     emit_report(report, request.fmt, request.outputs)
     sys.exit(report.exit_code)
 
@@ -205,7 +225,7 @@ def _projects(
     request: JobRequest, date: dt.date, clock: Clock
 ) -> tuple[list[DesiredProject], SmokeSettings, Cloud]:
     """The projects to work on: from manifests, or discovered under --parent."""
-    from bootstrap.jobs.discovery import discover_projects
+    from bootstrap.jobs.discovery import NothingFound, discover_projects
     from bootstrap.manifest.desired import SmokeSettings
 
     if request.parent is None:
@@ -223,9 +243,14 @@ def _projects(
         raise click.UsageError("give either manifests or --parent, not both")
     models = _policy_models(request.models)
     cloud = connect(request.cloud, as_of=date, clock=clock)
-    projects = discover_projects(
-        cloud, parent=_parent(request.parent), labels=_labels(request.labels), models=models
-    )
+    try:
+        projects = discover_projects(
+            cloud, parent=_parent(request.parent), labels=_labels(request.labels), models=models
+        )
+    except NothingFound:
+        if not request.allow_empty:
+            raise
+        projects = []
     return projects, SmokeSettings(), cloud
 
 
@@ -236,6 +261,7 @@ def _job(
     options: RunOptions,
     clock: Clock,
     smoke: SmokeOptions,
+    warnings: Sequence[str] = (),
 ) -> RunReport:
     from bootstrap.jobs.pipelines import run_job
 
@@ -249,8 +275,20 @@ def _job(
             smoke=smoke,
             clock=clock,
             on_event=on_event,
+            warnings=warnings,
             cancel=runtime.CANCEL,
         )
+
+
+def _smoke_warnings(request: JobRequest, settings: SmokeSettings) -> list[str]:
+    """Say when a smoke test that would prove readiness was turned off."""
+    if request.command == "plan":
+        return []
+    if not request.smoke:
+        return ["smoke tests turned off (--no-smoke): nothing proved that a model answers"]
+    if not settings.enabled:
+        return ["smoke tests turned off (smoke_test.enabled: false in the manifest)"]
+    return []
 
 
 def _parent(value: str) -> str:

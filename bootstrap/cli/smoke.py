@@ -13,6 +13,7 @@ from bootstrap.cli.options import (
     CloudOptions,
     as_of_option,
     cloud_options,
+    parse_duration,
     report_options,
     shard_option,
 )
@@ -29,6 +30,14 @@ from bootstrap.cli.wiring import connect, emit_report, load_desired, select_shar
     type=click.Choice(["tools", "json"]),
     help="Extra checks: a tool-calling round trip, structured JSON output.",
 )
+@click.option(
+    "--wait-ready",
+    metavar="DURATION",
+    callback=parse_duration,
+    default="0",
+    help="First wait up to DURATION (e.g. 90s, 10m) per model for changes still propagating "
+    "(the model answering as if billing or its APIs were off), then stream.",
+)
 @shard_option
 @as_of_option
 @cloud_options
@@ -37,6 +46,7 @@ from bootstrap.cli.wiring import connect, emit_report, load_desired, select_shar
 def smoke(
     manifests: tuple[str, ...],
     checks: tuple[str, ...],
+    wait_ready: float,
     shard: str | None,
     as_of: dt.date | None,
     cloud: CloudOptions,
@@ -63,6 +73,7 @@ def smoke(
         concurrency=cloud.concurrency,
         as_of=date,
         clock=clock,
+        wait_ready_s=wait_ready,
     )
     emit_report(report, fmt, outputs)
     sys.exit(report.exit_code)

@@ -1,8 +1,8 @@
 """The observed state of one project: what the read-only calls found, as frozen values.
 
 Produced by the reconciler's observe step through `bootstrap.cloud.protocol.Cloud`; consumed by the pure
-planner. A read that failed leaves its field `None` and adds a `Failure` to `failures`, so the
-planner can tell "not linked" from "could not read".
+planner. A read that failed leaves its field `None` and records its `Failure` in `failures` under
+the read's name, so the planner can tell "not linked" from "could not read", and say which read.
 """
 
 from __future__ import annotations
@@ -94,4 +94,5 @@ class Observed:
     services: dict[str, ServiceState] | None = None
     models: tuple[ObservedModel, ...] = ()
     permissions: tuple[PermissionReport, ...] | None = None  # None: preflight not run
-    failures: tuple[Failure, ...] = ()
+    # Why a read failed, by what it read: project, billing, services, billing_account.
+    failures: dict[str, Failure] = field(default_factory=dict)

@@ -9,20 +9,32 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
 
-from bootstrap.checks import MODEL_PREFIX, Check, CheckStatus
+from bootstrap.checks import (
+    MODEL_PREFIX,
+    PASSED,
+    Check,
+    CheckStatus,
+    check_target,
+    is_model_check,
+    is_smoke,
+)
 from bootstrap.clock import Clock
+from bootstrap.cloud.observed import ModelAccess
 from bootstrap.cloud.protocol import Cloud
-from bootstrap.jobs.status import Command, project_report, run_report
+from bootstrap.errors import Cause
+from bootstrap.exitcodes import Command
+from bootstrap.jobs.status import project_report, run_report
 from bootstrap.manifest.desired import DesiredProject
 from bootstrap.plan.model import ProjectPlan
+from bootstrap.reconcile.gates import wait_until
 from bootstrap.reconcile.options import RunOptions
 from bootstrap.reconcile.results import EventSink, ProjectResult
 from bootstrap.reconcile.run import Reconciler
-from bootstrap.report.model import RunReport
+from bootstrap.report.model import ProjectReport, RunReport
 from bootstrap.smoke.suite import SmokeOptions, smoke_models
-
-READY = (CheckStatus.OK, CheckStatus.CHANGED)
 
 
 def run_job(
@@ -46,7 +58,7 @@ def run_job(
     finally:
         reconciler.close()
     smoke_checks = _smoke_ready(cloud, projects, results, smoke=smoke, options=options, clock=clock)
-    reports = [project_report(r, smoke_checks.get(r.project_id, ())) for r in results]
+    reports = [_with_smoke(r, smoke_checks.get(r.project_id, [])) for r in results]
     return run_report(
         command,
         reports,
@@ -66,24 +78,49 @@ def _smoke_ready(
     options: RunOptions,
     clock: Clock,
 ) -> dict[str, list[Check]]:
-    """Smoke-test the models whose model check the reconcile found ready."""
+    """Smoke-test every model whose model check passed, or could not be verified otherwise."""
     if not smoke.enabled:
         return {}
-    ready = {
-        (result.project_id, check.name)
-        for result in results
-        for check in result.plan.checks
-        if check.status in READY
-    }
+    checks = {(r.project_id, c.name): c for r in results for c in r.plan.checks}
+    not_ok = {r.project_id: [c for c in r.plan.checks if c.status not in PASSED] for r in results}
+
+    def blocker(project_id: str, key: str) -> tuple[str, CheckStatus] | None:
+        model = checks.get((project_id, MODEL_PREFIX + key))
+        others = [c for c in not_ok.get(project_id, []) if c is not model]
+        if model is not None and model.status in PASSED:
+            return None
+        if model is not None and model.status is CheckStatus.UNKNOWN and not others:
+            return None  # nothing else is wrong: only the stream can tell (e.g. --no-probe)
+        waits_on = model or others[0]
+        return waits_on.name, waits_on.status
+
     return smoke_models(
         cloud,
         projects,
-        lambda project_id, key: (project_id, MODEL_PREFIX + key) in ready,
+        blocker,
         smoke=smoke,
         concurrency=options.concurrency,
         as_of=options.as_of,
         sleep=clock.sleep,
     )
+
+
+def _verified_by_smoke(checks: Sequence[Check], smoke: Sequence[Check]) -> list[Check]:
+    """A model check nothing else could verify (unknown) is ok once its smoke test passed."""
+    passed = {check_target(c.name) for c in smoke if c.status in PASSED and is_smoke(c.name)}
+    return [
+        replace(c, status=CheckStatus.OK, detail=f"{c.detail} Verified by the smoke test.")
+        if c.status is CheckStatus.UNKNOWN
+        and is_model_check(c.name)
+        and check_target(c.name) in passed
+        else c
+        for c in checks
+    ]
+
+
+def _with_smoke(result: ProjectResult, smoke: Sequence[Check]) -> ProjectReport:
+    plan = replace(result.plan, checks=tuple(_verified_by_smoke(result.plan.checks, smoke)))
+    return project_report(replace(result, plan=plan), smoke)
 
 
 def run_smoke_job(
@@ -94,14 +131,19 @@ def run_smoke_job(
     concurrency: int,
     as_of: dt.date,
     clock: Clock,
+    wait_ready_s: float = 0.0,
 ) -> RunReport:
-    """`bootstrap smoke`: only the streaming smoke tests, for every model and location."""
+    """`bootstrap smoke`: only the streaming smoke tests, for every model and location; with
+    `wait_ready_s`, first wait (bounded) until each model's data plane stops answering as if
+    billing or its APIs were off."""
     started_at = dt.datetime.now(dt.UTC)
     started = clock.now()
+    if wait_ready_s > 0:
+        _wait_until_servable(cloud, projects, clock=clock, deadline_s=wait_ready_s)
     checks = smoke_models(
         cloud,
         projects,
-        lambda _p, _n: True,
+        lambda _project, _key: None,
         smoke=smoke,
         concurrency=concurrency,
         as_of=as_of,
@@ -121,6 +163,25 @@ def run_smoke_job(
         duration_s=clock.now() - started,
         metrics=_run_metrics(cloud),
     )
+
+
+def _wait_until_servable(
+    cloud: Cloud, projects: Sequence[DesiredProject], *, clock: Clock, deadline_s: float
+) -> None:
+    """The readiness gate apply uses, on the model probe, one model and location at a time
+    (the deadline is each one's: one lagging model must not starve the others)."""
+    for desired in projects:
+        for model in desired.models:
+            for location in model.locations:
+                wait_until(
+                    partial(cloud.probe_model, desired.project_id, location, model.request_model),
+                    lambda answer: answer.access is not ModelAccess.BLOCKED,
+                    clock=clock,
+                    deadline_s=deadline_s,
+                    cause=Cause.SERVICE_DISABLED,
+                    message="",
+                    raise_on_timeout=False,
+                )
 
 
 def _run_metrics(cloud: Cloud) -> dict[str, float | int | str]:

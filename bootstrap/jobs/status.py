@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from enum import StrEnum
 
 from bootstrap.checks import Check, CheckStatus
-from bootstrap.exitcodes import ExitCode, combine
+from bootstrap.exitcodes import Command, ExitCode, check_exit_code, combine
 from bootstrap.plan.model import ChangeOutcome
 from bootstrap.reconcile.results import ProjectResult
 from bootstrap.report.model import (
@@ -22,24 +21,27 @@ from bootstrap.report.model import (
     RunReport,
 )
 
-
-class Command(StrEnum):
-    PLAN = "plan"
-    APPLY = "apply"
-    AUDIT = "audit"
-    SMOKE = "smoke"
-    DEMO = "demo"
+# Most severe first: a project's status is that of its most severe check.
+_PROJECT_STATUS: tuple[tuple[frozenset[CheckStatus], ProjectStatus], ...] = (
+    (frozenset({CheckStatus.FAILED}), ProjectStatus.FAILED),
+    (frozenset({CheckStatus.ACTION_REQUIRED}), ProjectStatus.ACTION_REQUIRED),
+    (frozenset({CheckStatus.UNKNOWN}), ProjectStatus.UNKNOWN),
+    (frozenset({CheckStatus.PROPAGATING}), ProjectStatus.PROPAGATING),
+    (frozenset({CheckStatus.PENDING, CheckStatus.NOT_RUN}), ProjectStatus.CHANGES),
+)
 
 
 def project_status(checks: Iterable[Check], changes: Iterable[ChangeReport]) -> ProjectStatus:
-    checks = list(checks)
-    changes = list(changes)
+    """The most severe of the checks' statuses; a project is ok only when every check passed
+    (or was turned off by the user)."""
     statuses = {check.status for check in checks}
-    if CheckStatus.FAILED in statuses or any(c.outcome is ChangeOutcome.FAILED for c in changes):
+    outcomes = {change.outcome for change in changes}
+    if ChangeOutcome.FAILED in outcomes:
         return ProjectStatus.FAILED
-    if CheckStatus.ACTION_REQUIRED in statuses:
-        return ProjectStatus.ACTION_REQUIRED
-    if CheckStatus.PENDING in statuses or any(c.outcome is ChangeOutcome.PLANNED for c in changes):
+    for members, status in _PROJECT_STATUS:
+        if statuses & members:
+            return status
+    if ChangeOutcome.PLANNED in outcomes:
         return ProjectStatus.CHANGES
     return ProjectStatus.OK
 
@@ -53,7 +55,7 @@ def project_report(result: ProjectResult, extra_checks: Sequence[Check] = ()) ->
             reason=item.change.reason
             if item.failure is None
             else f"{item.change.reason} (failed: {item.failure.message})",
-            outcome=ChangeOutcome(item.outcome),
+            outcome=item.outcome,
         )
         for item in result.changes
     )
@@ -84,20 +86,16 @@ def _check_report(check: Check, gate_wait_s: float | None = None) -> CheckReport
 
 
 def exit_code(command: Command, projects: Iterable[ProjectReport]) -> ExitCode:
-    """plan: 0/2/3/1; apply and smoke: 0/3/1; audit: 0, 2 for any finding, 1 errors."""
-    codes = []
+    """Every check's exit code for this command (`bootstrap.exitcodes`), combined; a failed
+    change is an error, a planned one pending (plan, audit) or not done (apply)."""
+    codes: list[ExitCode] = []
     for project in projects:
-        match project.status:
-            case ProjectStatus.FAILED:
+        codes.extend(check_exit_code(command, check.status) for check in project.checks)
+        for change in project.changes:
+            if change.outcome is ChangeOutcome.FAILED:
                 codes.append(ExitCode.ERROR)
-            case ProjectStatus.ACTION_REQUIRED:
-                codes.append(
-                    ExitCode.CHANGES if command is Command.AUDIT else ExitCode.ACTION_REQUIRED
-                )
-            case ProjectStatus.CHANGES:
+            elif change.outcome is ChangeOutcome.PLANNED:
                 codes.append(ExitCode.ERROR if command is Command.APPLY else ExitCode.CHANGES)
-            case ProjectStatus.OK:
-                codes.append(ExitCode.OK)
     return combine(codes)
 
 

@@ -107,4 +107,8 @@ def _add_link(d: Draft, account: str, *, relink: bool, reason: str) -> None:
     )
     d.billing_on = True
     d.fixes_blockers = True
-    d.check(BILLING, CheckStatus.PENDING, f"{reason} It will be linked to {account}.")
+    d.pending(
+        BILLING,
+        finding=f"{reason} apply links it to {account}.",
+        change=f"{reason} It will be linked to {account}.",
+    )

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bootstrap.checks import Check, CheckStatus
+from bootstrap.checks import Check, CheckStatus, depends_on
 from bootstrap.cloud.observed import Observed
-from bootstrap.errors import Cause, Failure
+from bootstrap.errors import Cause
 from bootstrap.manifest.desired import DesiredProject
 from bootstrap.plan.model import Change
 
@@ -25,6 +25,7 @@ class Draft:
     as_of: dt.date
     allow_relink: bool
     probe: bool
+    findings: bool = False  # audit: word pending checks as findings, not as changes
     changes: list[Change] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     creating: bool = False
@@ -35,6 +36,13 @@ class Draft:
     @property
     def pid(self) -> str:
         return self.desired.project_id
+
+    def status_of(self, name: str) -> CheckStatus | None:
+        return next((c.status for c in reversed(self.checks) if c.name == name), None)
+
+    def pending(self, name: str, *, finding: str, change: str) -> None:
+        """A pending check, worded as a finding in an audit and as a change in plan and apply."""
+        self.check(name, CheckStatus.PENDING, finding if self.findings else change)
 
     def check(self, name: str, status: CheckStatus, detail: str, **extra: object) -> None:
         cause = extra.get("cause")
@@ -50,21 +58,23 @@ class Draft:
         )
 
 
-def first_failure(observed: Observed, *causes: Cause) -> Failure | None:
-    """The first read failure observe recorded, preferring the given causes."""
-    for failure in observed.failures:
-        if not causes or failure.cause in causes:
-            return failure
-    return observed.failures[0] if observed.failures else None
-
-
 def unreadable(d: Draft, name: str, what: str, fallback_remedy: str = "") -> None:
-    """A failed check for a read that failed: the read's own failure, when observe kept one."""
-    failure = first_failure(d.observed)
+    """An unknown check for a read that failed, with that read's own failure when observe kept
+    one (the read has the check's name)."""
+    failure = d.observed.failures.get(name)
     d.check(
         name,
-        CheckStatus.FAILED,
+        CheckStatus.UNKNOWN,
         failure.message if failure else f"Project {d.pid}: {what}.",
         cause=failure.cause if failure else Cause.UNKNOWN,
         remedy=failure.remedy if failure else fallback_remedy,
+    )
+
+
+def not_run(d: Draft, name: str, dependency: str) -> None:
+    """A check that cannot be judged because the check `dependency` is not ok."""
+    d.check(
+        name,
+        CheckStatus.NOT_RUN,
+        f"Project {d.pid}: {depends_on(dependency, d.status_of(dependency))}.",
     )

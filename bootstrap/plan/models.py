@@ -14,11 +14,11 @@ from __future__ import annotations
 import datetime as dt
 
 from bootstrap import catalog, remedies
-from bootstrap.checks import CheckStatus, model_check
+from bootstrap.checks import BILLING, PASSED, PROJECT, SERVICES, CheckStatus, model_check
 from bootstrap.cloud.observed import ModelAccess, ObservedModel
 from bootstrap.errors import Cause
 from bootstrap.manifest.desired import DesiredModel
-from bootstrap.plan.draft import Draft
+from bootstrap.plan.draft import Draft, not_run
 from bootstrap.plan.model import Action, Change
 
 
@@ -67,11 +67,31 @@ def _plan_location(d: Draft, model: DesiredModel, location: str) -> bool:
     if access is ModelAccess.BLOCKED and _left_blocked(d, name, model, location, seen):
         return False
     if not (d.billing_on and d.services_on):
-        d.check(
-            name, CheckStatus.SKIPPED, f"Project {d.pid}: {model.alias} waits for billing and APIs."
-        )
+        not_run(d, name, _blocker(d))
         return False
+    if access is ModelAccess.BLOCKED or d.creating:
+        return _unblocked_by_plan(d, name, model, location)
     return _not_enabled(d, name, model, location)
+
+
+def _unblocked_by_plan(d: Draft, name: str, model: DesiredModel, location: str) -> bool:
+    """The probe could not say (APIs or billing off, or no project yet) and this plan turns
+    them on: enable: true plans the enable (apply probes first and sends it only if needed);
+    otherwise the check waits on the step that blocks it, never "not enabled"."""
+    if not model.enable:
+        not_run(d, name, PROJECT if d.creating else _blocker_in_plan(d))
+        return False
+    d.pending(
+        name,
+        finding=f"Project {d.pid}: {model.alias} in {location} cannot be probed until the plan's "
+        "earlier changes land; apply then enables it if needed (enable: true).",
+        change=f"Project {d.pid}: {model.alias} will be enabled ({location}) if it is not already.",
+    )
+    return True
+
+
+def _blocker_in_plan(d: Draft) -> str:
+    return BILLING if d.status_of(BILLING) is CheckStatus.PENDING else SERVICES
 
 
 def _judged_unavailable(
@@ -102,34 +122,40 @@ def _judged_unavailable(
 def _left_blocked(
     d: Draft, name: str, model: DesiredModel, location: str, seen: ObservedModel | None
 ) -> bool:
-    """A blocked probe that this plan does not unblock is skipped; True if that check was added."""
+    """A blocked probe that this plan does not unblock; True if its check was added."""
     if not ((d.billing_on and d.services_on) or d.creating):
-        # The billing or services check already says what is wrong and how to fix it.
-        d.check(
-            name, CheckStatus.SKIPPED, f"Not checked: {model.alias} waits for billing and APIs."
-        )
+        not_run(d, name, _blocker(d))  # that check says what is wrong and how to fix it
         return True
     if d.fixes_blockers or d.creating:
         return False
+    # Billing and the APIs read as on, yet the data plane still refuses: the change has not
+    # reached it yet (Google: up to minutes), which is neither "enabled" nor "not enabled".
     failure = seen.failure if seen else None
     d.check(
         name,
-        CheckStatus.SKIPPED,
-        f"Project {d.pid}: {model.alias} in {location} is blocked by an earlier step"
+        CheckStatus.PROPAGATING,
+        f"Project {d.pid}: billing and the APIs read as enabled, but {model.alias} in {location} "
+        "still answers as if they were not"
         + (f" ({failure.message})" if failure else "")
-        + "; a readiness gate or a rerun clears it once that step propagates.",
+        + "; the change is still propagating.",
         cause=failure.cause if failure else None,
-        remedy=failure.remedy if failure else "",
+        remedy="wait a few minutes, or rerun with --wait-ready 10m",
     )
     return True
 
 
+def _blocker(d: Draft) -> str:
+    """The earlier check a model check waits on: billing, else services."""
+    return BILLING if d.status_of(BILLING) not in PASSED else SERVICES
+
+
 def _not_enabled(d: Draft, name: str, model: DesiredModel, location: str) -> bool:
     if model.enable:
-        d.check(
+        d.pending(
             name,
-            CheckStatus.PENDING,
-            f"Project {d.pid}: {model.alias} will be enabled ({location}).",
+            finding=f"Project {d.pid}: {model.alias} is not enabled in {location}; apply enables "
+            "it (enable: true).",
+            change=f"Project {d.pid}: {model.alias} will be enabled ({location}).",
         )
         return True
     publisher, _, model_id = model.publisher_model.removeprefix("publishers/").partition("/models/")
@@ -247,13 +273,14 @@ def _unknown(d: Draft, name: str, seen: ObservedModel | None) -> None:
         why = " (--no-probe)" if not d.probe else ""
         d.check(
             name,
-            CheckStatus.SKIPPED,
-            f"Project {d.pid}: not probed{why}, so its state is unknown; no enable is planned.",
+            CheckStatus.UNKNOWN,
+            f"Project {d.pid}: not probed{why}, so whether it is enabled is not known; no enable "
+            "is planned, and only a passing smoke test can prove it.",
         )
         return
     d.check(
         name,
-        CheckStatus.FAILED,
+        CheckStatus.UNKNOWN,
         failure.message,
         cause=failure.cause,
         remedy=failure.remedy or "Rerun the command; the probe is read-only.",

@@ -25,6 +25,7 @@ def plan_project(
     as_of: date,
     allow_relink: bool = False,
     probe: bool = True,
+    findings: bool = False,
 ) -> ProjectPlan:
     """The changes that make `observed` match `desired`, and the checks that explain them.
 
@@ -32,7 +33,12 @@ def plan_project(
     (`bootstrap.plan.preflight`), so re-planning never applies it twice.
     """
     draft = Draft(
-        desired=desired, observed=observed, as_of=as_of, allow_relink=allow_relink, probe=probe
+        desired=desired,
+        observed=observed,
+        as_of=as_of,
+        allow_relink=allow_relink,
+        probe=probe,
+        findings=findings,
     )
     if plan_project_step(draft):
         plan_billing_step(draft)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bootstrap import remedies
-from bootstrap.checks import PERMISSIONS, Check, CheckStatus, is_model_check
+from bootstrap.checks import PERMISSIONS, Check, CheckStatus, depends_on, is_model_check
 from bootstrap.cloud.observed import PermissionReport
 from bootstrap.errors import Cause
 from bootstrap.manifest.desired import DesiredProject
@@ -141,7 +141,7 @@ def _dependents(plan: ProjectPlan, blocked: set[Action]) -> set[Action]:
 
 
 def _skip_blocked(check: Check, blocked: set[Action]) -> Check:
-    """A pending check whose change is not sent becomes skipped, pointing at `permissions`."""
+    """A pending check whose change is not sent is not run: it depends on `permissions`."""
     if check.status is not CheckStatus.PENDING:
         return check
     names = {CHECK_FOR_ACTION[a] for a in blocked if a in CHECK_FOR_ACTION}
@@ -150,6 +150,6 @@ def _skip_blocked(check: Check, blocked: set[Action]) -> Check:
         return check
     return replace(
         check,
-        status=CheckStatus.SKIPPED,
-        detail=f"{check.detail} Not sent: a permission is missing (see the permissions check).",
+        status=CheckStatus.NOT_RUN,
+        detail=f"{check.detail} Not sent: {depends_on(PERMISSIONS, CheckStatus.FAILED)}.",
     )

@@ -57,7 +57,11 @@ def _missing_project(d: Draft) -> bool:
         )
     )
     d.creating = True
-    d.check(PROJECT, CheckStatus.PENDING, f"Project {d.pid} will be created{where}.")
+    d.pending(
+        PROJECT,
+        finding=f"Project {d.pid} does not exist; apply creates it{where} (create: true).",
+        change=f"Project {d.pid} will be created{where}.",
+    )
     return True
 
 

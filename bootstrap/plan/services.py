@@ -6,10 +6,10 @@ enabled when billing is on or a planned link turns it on.
 
 from __future__ import annotations
 
-from bootstrap.checks import SERVICES, CheckStatus
+from bootstrap.checks import BILLING, SERVICES, CheckStatus
 from bootstrap.cloud.observed import ServiceState
 from bootstrap.errors import Cause
-from bootstrap.plan.draft import Draft, unreadable
+from bootstrap.plan.draft import Draft, not_run, unreadable
 from bootstrap.plan.model import Action, Change
 
 
@@ -28,6 +28,9 @@ def plan_services_step(d: Draft) -> None:
         d.check(SERVICES, CheckStatus.OK, f"Project {d.pid}: {', '.join(required)} enabled.")
         return
     listed = ", ".join(missing)
+    if not d.billing_on and d.status_of(BILLING) is CheckStatus.UNKNOWN:
+        not_run(d, SERVICES, BILLING)  # unknown billing is not "off"
+        return
     if not d.billing_on:
         d.check(
             SERVICES,
@@ -48,4 +51,8 @@ def plan_services_step(d: Draft) -> None:
     )
     d.services_on = True
     d.fixes_blockers = True
-    d.check(SERVICES, CheckStatus.PENDING, f"Project {d.pid}: will enable {listed}.")
+    d.pending(
+        SERVICES,
+        finding=f"Project {d.pid}: {listed} not enabled; apply enables them.",
+        change=f"Project {d.pid}: will enable {listed}.",
+    )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TypeVar
 
-from bootstrap.checks import Check, CheckStatus, model_check
+from bootstrap.checks import Check, CheckStatus, depends_on, model_check
 from bootstrap.clock import Clock
 from bootstrap.cloud.observed import ModelAccess, Observed, ObservedModel, ServiceState
 from bootstrap.errors import ANSWER_LOST, BootstrapError, Cause
@@ -25,10 +25,9 @@ from bootstrap.plan.model import (
     ChangeOutcome,
     ProjectPlan,
 )
-from bootstrap.plan.planner import plan_project
 from bootstrap.reconcile.gates import GateTimeout, wait_until
 from bootstrap.reconcile.observer import Observer
-from bootstrap.reconcile.options import RunOptions
+from bootstrap.reconcile.options import RunOptions, plan_with
 from bootstrap.reconcile.results import ChangeResult, EventSink, ProjectResult
 
 T = TypeVar("T")
@@ -73,13 +72,7 @@ class ProjectApply:
                 results.append(ChangeResult(change=change, outcome=ChangeOutcome.SKIPPED))
                 continue
             results.append(self._timed(change))
-        final = plan_project(
-            self.desired,
-            self.observed,
-            as_of=self.options.as_of,
-            allow_relink=self.options.allow_relink,
-            probe=self.options.probe,
-        )
+        final = plan_with(self.options, self.desired, self.observed)
         final = _mark_changed(final, results, self.desired)
         final = _with_failures(final, results)
         self.emit(self.desired.project_id, "done")
@@ -387,5 +380,12 @@ def _with_failures(plan: ProjectPlan, results: Iterable[ChangeResult]) -> Projec
     if not extra:
         return plan
     failed_names = {c.name for c in extra}
-    kept = tuple(c for c in plan.checks if c.name not in failed_names)
+    # What was still pending was not sent after the failure: it waits on the failed step.
+    kept = tuple(
+        replace(c, status=CheckStatus.NOT_RUN, detail=depends_on(extra[0].name, CheckStatus.FAILED))
+        if c.status is CheckStatus.PENDING
+        else c
+        for c in plan.checks
+        if c.name not in failed_names
+    )
     return replace(plan, checks=kept + tuple(extra))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
+from bootstrap.checks import model_check
 from bootstrap.cloud.observed import (
     BillingAccountInfo,
     ModelAccess,
@@ -83,18 +84,22 @@ class Observer:
             for model in desired.models
             for location in model.locations
         ]
-        failures: list[Failure] = []
-        project = _collect(project_f, failures)
+        failures: dict[str, Failure] = {}
+        project = _collect(project_f, failures, "project")
         if project is not None and project.state is not ProjectState.ACTIVE:
             # Nothing else about a missing or deleted project is worth reporting.
             billing_f.cancel()
             services_f.cancel()
             for _, _, model_f in model_fs:
                 model_f.cancel()
-            return Observed(project_id=project_id, project=project, failures=tuple(failures))
-        billing = _collect(billing_f, failures)
-        services = _collect(services_f, failures)
-        models = tuple(m for _, _, f in model_fs if (m := _collect(f, failures)) is not None)
+            return Observed(project_id=project_id, project=project, failures=failures)
+        billing = _collect(billing_f, failures, "billing")
+        services = _collect(services_f, failures, "services")
+        models = tuple(
+            m
+            for model, location, f in model_fs
+            if (m := _collect(f, failures, model_check(model.alias, location))) is not None
+        )
         account = self.billing_account(desired.billing_account, failures)
         return Observed(
             project_id=project_id,
@@ -103,7 +108,7 @@ class Observer:
             billing_account=account,
             services=services,
             models=models,
-            failures=tuple(failures),
+            failures=failures,
         )
 
     def observe_model(
@@ -139,7 +144,7 @@ class Observer:
         return info is not None
 
     def billing_account(
-        self, account_id: str | None, failures: list[Failure]
+        self, account_id: str | None, failures: dict[str, Failure]
     ) -> BillingAccountInfo | None:
         """billingAccounts.get, once per run per account (is it open?)."""
         if account_id is None:
@@ -149,7 +154,7 @@ class Observer:
                 ("account", account_id), lambda: self.cloud.get_billing_account(account_id)
             )
         except BootstrapError as error:
-            failures.append(error.failure)
+            failures["billing_account"] = error.failure
             return None
         assert isinstance(info, BillingAccountInfo)
         return info
@@ -186,9 +191,9 @@ class Observer:
         return held
 
 
-def _collect(future: Future[T], failures: list[Failure]) -> T | None:
+def _collect(future: Future[T], failures: dict[str, Failure], read: str) -> T | None:
     try:
         return future.result()
     except BootstrapError as error:
-        failures.append(error.failure)
+        failures[read] = error.failure
         return None

@@ -1,9 +1,15 @@
-"""What a reconcile run is asked to do: the date, whether to write, and its limits."""
+"""What a reconcile run is asked to do (the date, whether to write, its limits), and the plan
+those options ask the planner for."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+
+from bootstrap.cloud.observed import Observed
+from bootstrap.manifest.desired import DesiredProject
+from bootstrap.plan.model import ProjectPlan
+from bootstrap.plan.planner import plan_project
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -15,3 +21,16 @@ class RunOptions:
     preflight: bool = True
     concurrency: int = 16
     gate_deadline_s: float = 600.0
+    findings: bool = False  # audit: pending checks are worded as findings
+    wait_ready_s: float = 0.0  # wait this long for propagating changes before judging
+
+
+def plan_with(options: RunOptions, desired: DesiredProject, observed: Observed) -> ProjectPlan:
+    return plan_project(
+        desired,
+        observed,
+        as_of=options.as_of,
+        allow_relink=options.allow_relink,
+        probe=options.probe,
+        findings=options.findings,
+    )

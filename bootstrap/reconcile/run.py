@@ -16,16 +16,17 @@ from dataclasses import replace
 from bootstrap.cancel import Interrupted
 from bootstrap.checks import PROJECT, Check, CheckStatus
 from bootstrap.clock import Clock
+from bootstrap.cloud.observed import Observed
 from bootstrap.cloud.priority import REQUEST_PRIORITY
 from bootstrap.cloud.protocol import Cloud
-from bootstrap.errors import BootstrapError, Failure
+from bootstrap.errors import BootstrapError, Cause, Failure
 from bootstrap.manifest.desired import DesiredProject
 from bootstrap.plan.model import ChangeOutcome, ProjectPlan
-from bootstrap.plan.planner import plan_project
 from bootstrap.plan.preflight import apply_preflight
 from bootstrap.reconcile.apply import ProjectApply
+from bootstrap.reconcile.gates import wait_until
 from bootstrap.reconcile.observer import Observer
-from bootstrap.reconcile.options import RunOptions
+from bootstrap.reconcile.options import RunOptions, plan_with
 from bootstrap.reconcile.results import ChangeResult, EventSink, ProjectResult
 
 # Projects worked on at once; their requests still go through `concurrency` HTTP slots.
@@ -99,14 +100,7 @@ class Reconciler:
         return replace(result, duration_s=self.clock.now() - started)
 
     def _reconcile(self, desired: DesiredProject) -> ProjectResult:
-        observed = self.observer.observe(desired)
-        plan = plan_project(
-            desired,
-            observed,
-            as_of=self.options.as_of,
-            allow_relink=self.options.allow_relink,
-            probe=self.options.probe,
-        )
+        observed, plan = self._observe_and_plan(desired)
         if plan.changes and self.options.preflight:
             plan = apply_preflight(plan, self.observer.preflight(plan, desired))
         if self.options.apply and plan.changes:
@@ -129,6 +123,33 @@ class Reconciler:
                 ChangeResult(change=c, outcome=ChangeOutcome.PLANNED) for c in plan.changes
             ),
             observed=observed,
+        )
+
+    def _observe_and_plan(self, desired: DesiredProject) -> tuple[Observed, ProjectPlan]:
+        """Observe and plan; while something is propagating, with --wait-ready or in apply,
+        observe and plan again until it settles (bounded)."""
+
+        def read() -> tuple[Observed, ProjectPlan]:
+            observed = self.observer.observe(desired)
+            return observed, plan_with(self.options, desired, observed)
+
+        def settled(value: tuple[Observed, ProjectPlan]) -> bool:
+            return not any(c.status is CheckStatus.PROPAGATING for c in value[1].checks)
+
+        # apply waits for a change an earlier run made, as it waits for its own (readiness gates).
+        deadline_s = self.options.wait_ready_s or (
+            self.options.gate_deadline_s if self.options.apply else 0.0
+        )
+        if deadline_s <= 0:
+            return read()
+        return wait_until(
+            read,
+            settled,
+            clock=self.clock,
+            deadline_s=deadline_s,
+            cause=Cause.SERVICE_DISABLED,
+            message="",
+            raise_on_timeout=False,
         )
 
 

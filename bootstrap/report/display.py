@@ -24,6 +24,9 @@ class Shown(StrEnum):
     OK = "ok"
     CHANGED = "changed"
     WILL_CHANGE = "will change"
+    PROPAGATING = "propagating"
+    UNKNOWN = "unknown"
+    NOT_RUN = "not run"
     NEEDS_PERSON = "needs a person"
     FAILED = "failed"
     SKIPPED = "skipped"
@@ -35,6 +38,8 @@ SHOWN_ORDER: tuple[Shown, ...] = (
     Shown.OK,
     Shown.CHANGED,
     Shown.WILL_CHANGE,
+    Shown.PROPAGATING,
+    Shown.UNKNOWN,
     Shown.NEEDS_PERSON,
     Shown.FAILED,
 )
@@ -43,6 +48,9 @@ SYMBOL: dict[Shown, str] = {
     Shown.OK: "✓",
     Shown.CHANGED: "✓",
     Shown.WILL_CHANGE: "~",
+    Shown.PROPAGATING: "↻",
+    Shown.UNKNOWN: "?",
+    Shown.NOT_RUN: "-",
     Shown.NEEDS_PERSON: "!",
     Shown.FAILED: "✗",
     Shown.SKIPPED: "-",
@@ -53,6 +61,9 @@ EMOJI: dict[Shown, str] = {
     Shown.OK: "✅",
     Shown.CHANGED: "🔧",
     Shown.WILL_CHANGE: "🟡",
+    Shown.PROPAGATING: "⏳",
+    Shown.UNKNOWN: "❓",
+    Shown.NOT_RUN: "⏸️",
     Shown.NEEDS_PERSON: "✋",
     Shown.FAILED: "❌",
     Shown.SKIPPED: "⏭️",
@@ -62,6 +73,9 @@ EMOJI: dict[Shown, str] = {
 _CHECK_SHOWN: dict[CheckStatus, Shown] = {
     CheckStatus.OK: Shown.OK,
     CheckStatus.PENDING: Shown.WILL_CHANGE,
+    CheckStatus.PROPAGATING: Shown.PROPAGATING,
+    CheckStatus.UNKNOWN: Shown.UNKNOWN,
+    CheckStatus.NOT_RUN: Shown.NOT_RUN,
     CheckStatus.CHANGED: Shown.CHANGED,
     CheckStatus.ACTION_REQUIRED: Shown.NEEDS_PERSON,
     CheckStatus.FAILED: Shown.FAILED,
@@ -118,9 +132,13 @@ def project_shown(project: ProjectReport) -> Shown:
         return Shown.FAILED
     if project.status is ProjectStatus.ACTION_REQUIRED:
         return Shown.NEEDS_PERSON
+    if project.status is ProjectStatus.UNKNOWN:
+        return Shown.UNKNOWN
+    if project.status is ProjectStatus.PROPAGATING:
+        return Shown.PROPAGATING
     if project.status is ProjectStatus.CHANGES:
         return Shown.WILL_CHANGE
-    if any(change.outcome is ChangeOutcome.APPLIED for change in project.changes):
+    if project.changed_to_ok:
         return Shown.CHANGED
     return Shown.OK
 
@@ -144,13 +162,17 @@ def summary_line(projects: tuple[ProjectReport, ...]) -> str:
     """E.g. "7 projects: 2 ok, 3 changed, 1 needs a person, 1 failed" (zero counts left out)."""
     total = len(projects)
     noun = "project" if total == 1 else "projects"
-    parts = [f"{n} {shown.value}" for shown, n in count_projects(projects).items() if n]
+    parts = [f"{n} {_plural(shown, n)}" for shown, n in count_projects(projects).items() if n]
     return f"{total} {noun}: {', '.join(parts)}" if parts else f"{total} {noun}"
 
 
+def _plural(shown: Shown, count: int) -> str:
+    return "need a person" if shown is Shown.NEEDS_PERSON and count > 1 else shown.value
+
+
 def is_finding(check: CheckReport) -> bool:
-    """A check a person should read: it failed, needs them, or warns."""
-    return check.status in (CheckStatus.FAILED, CheckStatus.ACTION_REQUIRED, CheckStatus.WARNING)
+    """A check a person should read: it did not pass (and was not turned off), or it warns."""
+    return check.status not in (CheckStatus.OK, CheckStatus.CHANGED, CheckStatus.SKIPPED)
 
 
 def smoke_metrics(check: CheckReport) -> tuple[float | None, float | None]:

@@ -5,11 +5,11 @@ Mapping (kept to what the Jenkins/Ant JUnit schema allows, so every common viewe
 - check  -> testcase name=<check name>, classname=<project id>, time=duration_ms / 1000
 - change -> testcase name="change:<action> <target>" (the target keeps two changes of one
   action apart), classname=<project id>, time=0 (changes are not timed one by one)
-- failed check or change      -> <failure type=CAUSE (or FAILED)>
-- action_required check       -> <failure type=ACTION_REQUIRED>: CI must notice a person is needed
-- skipped check or change     -> <skipped> (blocked by an earlier step, or not probed)
-- pending check, planned change -> <skipped>will change: ...</skipped>: nothing ran yet, and a
-  plan with changes is not a test failure (its exit code 2 says so)
+- a check that did not pass   -> <failure type=CAUSE (or the status)>, in every command; the one
+  exception is plan, whose pending, propagating and not-run checks stay <skipped> (nothing
+  ran yet, and its exit code 2 says so). The status rule is `bootstrap.checks.junit_element`.
+- a check turned off (--no-smoke, a --check not given) -> <skipped>
+- failed change -> <failure type=CHANGE_FAILED>; planned or not attempted change -> <skipped>
 - warning check               -> passes, with the warning in <system-out>
 - smoke metrics               -> "key=value" lines in <system-out>
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from bootstrap.checks import CheckStatus
+from bootstrap.checks import CheckStatus, junit_element
 from bootstrap.plan.model import ChangeOutcome
 from bootstrap.report import display
 from bootstrap.report.model import ChangeReport, CheckReport, ProjectReport, RunReport
@@ -45,7 +45,7 @@ def render_junit(report: RunReport) -> str:
     total = _Counts()
     timestamp = report.started_at.strftime("%Y-%m-%dT%H:%M:%S")
     for project in report.projects:
-        suite, counts = _suite(project, timestamp)
+        suite, counts = _suite(project, timestamp, planning=report.command == "plan")
         root.append(suite)
         total += counts
     root.set("tests", str(total.tests))
@@ -57,7 +57,7 @@ def render_junit(report: RunReport) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
-def _suite(project: ProjectReport, timestamp: str) -> tuple[ET.Element, _Counts]:
+def _suite(project: ProjectReport, timestamp: str, *, planning: bool) -> tuple[ET.Element, _Counts]:
     suite = ET.Element("testsuite", {"name": project.project_id})
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", {"name": "status", "value": project.status.value})
@@ -65,7 +65,7 @@ def _suite(project: ProjectReport, timestamp: str) -> tuple[ET.Element, _Counts]
     for change in project.changes:
         counts += _append(suite, _change_case(project.project_id, change))
     for check in project.checks:
-        counts += _append(suite, _check_case(project.project_id, check))
+        counts += _append(suite, _check_case(project.project_id, check, planning=planning))
     seconds = sum(check.duration_ms for check in project.checks) / 1000
     suite.attrib.update(
         {
@@ -89,17 +89,16 @@ def _append(suite: ET.Element, case: ET.Element) -> _Counts:
     )
 
 
-def _check_case(project_id: str, check: CheckReport) -> ET.Element:
+def _check_case(project_id: str, check: CheckReport, *, planning: bool) -> ET.Element:
     case = _case(check.name, project_id, check.duration_ms / 1000)
     status = check.status
-    if status is CheckStatus.FAILED:
-        _fail(case, check.cause or "FAILED", check)
-    elif status is CheckStatus.ACTION_REQUIRED:
-        _fail(case, "ACTION_REQUIRED", check)
-    elif status is CheckStatus.SKIPPED:
-        _skip(case, _message(check, "skipped"))
-    elif status is CheckStatus.PENDING:
-        _skip(case, _message(check, "will change"))
+    element = junit_element(status, planning=planning)
+    if element == "failure":
+        # A person's action is typed as such, so CI can tell "act" from "broken".
+        needs_person = status is CheckStatus.ACTION_REQUIRED
+        _fail(case, "ACTION_REQUIRED" if needs_person else check.cause or status.name, check)
+    elif element == "skipped":
+        _skip(case, _message(check, display.check_shown(check).value))
     out = _metrics_text(check)
     if status is CheckStatus.WARNING:
         out = "\n".join(part for part in (_failure_text(check), out) if part)

@@ -15,11 +15,16 @@ from bootstrap.checks import CheckStatus
 from bootstrap.plan.model import ChangeOutcome
 
 SCHEMA_VERSION = 1
+CHANGED = "changed"  # the summary key of projects ok after this run changed them
 
 
 class ProjectStatus(StrEnum):
+    """The most severe status among a project's checks (see `bootstrap.jobs.status`)."""
+
     OK = "ok"
-    CHANGES = "changes"
+    CHANGES = "changes"  # pending changes, or checks waiting on them
+    PROPAGATING = "propagating"  # a change landed; the data plane does not see it yet
+    UNKNOWN = "unknown"  # something could not be read or verified
     ACTION_REQUIRED = "action_required"
     FAILED = "failed"
 
@@ -50,6 +55,13 @@ class ProjectReport:
     changes: tuple[ChangeReport, ...] = ()
     checks: tuple[CheckReport, ...] = ()
 
+    @property
+    def changed_to_ok(self) -> bool:
+        """Ok after this run applied changes to it."""
+        return self.status is ProjectStatus.OK and any(
+            change.outcome is ChangeOutcome.APPLIED for change in self.changes
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunReport:
@@ -62,9 +74,11 @@ class RunReport:
     metrics: dict[str, float | int | str] = field(default_factory=dict)  # run-wide counts
 
     def summary(self) -> dict[str, int]:
-        counts = {status.value: 0 for status in ProjectStatus}
+        """Projects per status, as the table counts them: `ok` projects this run changed count
+        as `changed`, not `ok`."""
+        counts = {status.value: 0 for status in ProjectStatus} | {CHANGED: 0}
         for project in self.projects:
-            counts[project.status.value] += 1
+            counts[CHANGED if project.changed_to_ok else project.status.value] += 1
         counts["projects"] = len(self.projects)
         return counts
 
@@ -116,7 +130,7 @@ def _project_json(project: ProjectReport) -> dict[str, Any]:
 
 def _counts_keys() -> frozenset[str]:
     """Keys `summary()` computes; everything else in a JSON summary is a run-wide metric."""
-    return frozenset({*(status.value for status in ProjectStatus), "projects"})
+    return frozenset({*(status.value for status in ProjectStatus), CHANGED, "projects"})
 
 
 def report_from_json_dict(data: dict[str, Any]) -> RunReport:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bootstrap.checks import Check, CheckStatus, model_check, smoke_check, target_key
+from bootstrap.checks import Check, CheckStatus, depends_on, smoke_check, target_key
 from bootstrap.cloud.protocol import Cloud
 from bootstrap.manifest.desired import DesiredModel, DesiredProject, SmokeSettings
 from bootstrap.smoke.case import SmokeCase
@@ -26,18 +26,19 @@ class SmokeOptions:
 def smoke_models(
     cloud: Cloud,
     projects: Sequence[DesiredProject],
-    ready: Callable[[str, str], bool],
+    blocker: Callable[[str, str], tuple[str, CheckStatus] | None],
     *,
     smoke: SmokeOptions,
     concurrency: int,
     as_of: dt.date,
     sleep: Callable[[float], None],
 ) -> dict[str, list[Check]]:
-    """One streaming smoke test per project x model x location that `ready(project, alias@loc)`."""
+    """One streaming smoke test per project x model x location; a case for which
+    `blocker(project, alias@loc)` names a check (and its status) is not run and says so."""
     # The openai SDK is imported only by runs that stream (plan and --no-smoke never pay for it).
     from bootstrap.smoke.runner import run_smoke
 
-    work, by_project = _cases(projects, ready)
+    work, by_project = _cases(projects, blocker)
     if not work:
         return by_project
     checks = run_smoke(
@@ -57,22 +58,22 @@ def smoke_models(
 
 
 def _cases(
-    projects: Sequence[DesiredProject], ready: Callable[[str, str], bool]
+    projects: Sequence[DesiredProject],
+    blocker: Callable[[str, str], tuple[str, CheckStatus] | None],
 ) -> tuple[list[SmokeCase], dict[str, list[Check]]]:
-    """The cases to stream, and per project the skipped smoke checks of the cases not ready."""
+    """The cases to stream, and per project the not-run smoke checks of the others."""
     by_project: dict[str, list[Check]] = {p.project_id: [] for p in projects}
     work: list[SmokeCase] = []
     for desired in projects:
         for model, location in _model_locations(desired):
             key = target_key(model.alias, location)
-            if ready(desired.project_id, key):
+            waits_on = blocker(desired.project_id, key)
+            if waits_on is None:
                 work.append(_case(desired.project_id, model, location))
                 continue
             by_project[desired.project_id].append(
                 Check(
-                    name=smoke_check(key),
-                    status=CheckStatus.SKIPPED,
-                    detail=f"not run: see check {model_check(model.alias, location)}",
+                    name=smoke_check(key), status=CheckStatus.NOT_RUN, detail=depends_on(*waits_on)
                 )
             )
     return work, by_project

@@ -68,7 +68,7 @@ KINDS = ("ready", "no-billing", "api-off", "model-off", "closed", "deleting")
 EXPECTED_STATUS = {
     "ready": "ok",
     "no-billing": "action_required",  # the policy never enables the model itself
-    "api-off": "action_required",
+    "api-off": "changes",  # APIs off: the model cannot be judged until apply enables them
     "model-off": "action_required",
     "closed": "action_required",
     "deleting": "failed",

@@ -140,7 +140,7 @@ def test_cloud_run_task_script_shards_and_the_documented_merge_equals_one_audit(
     merged_path = tmp_path / "audit.json"
     merged = cli("report", "merge", *map(str, shards), "--output", str(merged_path))
     whole = cli("audit", "--parent", "folders/345678901234", "--no-smoke", "--format", "json")
-    assert merged.exit_code == whole.exit_code == 1, merged.output
+    assert merged.exit_code == whole.exit_code == 2, merged.output  # findings, every read done
     expected = json.loads(whole.stdout)
     report = read_json(merged_path)
     assert [p["project_id"] for p in report["projects"]] == sorted(

@@ -144,8 +144,8 @@ def statuses(report: dict[str, Any]) -> dict[str, str]:
 
 def findings(report: dict[str, Any]) -> dict[tuple[str, str], tuple[str, str | None]]:
     """What was observed: every check but `permissions` (which says whether the caller could
-    apply), with a change the preflight blocked (skipped) the same as one planned (pending)."""
-    later = {"pending": "not yet", "skipped": "not yet"}
+    apply), with a change the preflight blocked (not run) the same as one planned (pending)."""
+    later = {"pending": "not yet", "not_run": "not yet"}
     return {
         (p["project_id"], c["name"]): (later.get(c["status"], c["status"]), c["cause"])
         for p in report["projects"]

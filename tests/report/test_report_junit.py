@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import junitparser
 import pytest
 import xmlschema
 
-from bootstrap.report.model import RunReport
+from bootstrap.checks import CheckStatus
+from bootstrap.report.model import CheckReport, ProjectReport, ProjectStatus, RunReport
 from bootstrap.report.render import Format, render
 from tests.report.report_samples import empty_report, full_report
 
@@ -54,9 +56,10 @@ def test_a_junit_parser_reads_back_suites_cases_and_counts(tmp_path: Path) -> No
         failures = sum(isinstance(r, junitparser.Failure) for c in cases for r in c.result)
         skipped = sum(isinstance(r, junitparser.Skipped) for c in cases for r in c.result)
         assert (suite.failures, suite.skipped, suite.errors) == (failures, skipped, 0)
-    # 3 failures: a failed billing check, a needs-a-person model check, a failed smoke test.
+    # 5 failures: a failed billing check, a needs-a-person model check, a failed smoke test, and
+    # (an audit) the two pending checks of demo-new: a finding is a failure outside plan.
     root = ET.fromstring(render(report, Format.JUNIT))
-    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("31", "3", "0")
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("31", "5", "0")
 
 
 def test_failures_carry_cause_remedy_and_detail(tmp_path: Path) -> None:
@@ -95,3 +98,40 @@ def test_smoke_metrics_travel_in_system_out(tmp_path: Path) -> None:
     case = {c.name: c for c in suite}["smoke:gpt-oss-120b@us-central1"]
     assert case.is_passed
     assert case.system_out is not None and "ttft_ms=41.7" in case.system_out
+
+
+def _one_check_report(command: str, status: CheckStatus) -> RunReport:
+    check = CheckReport(name="services", status=status, detail="Project p: services.")
+    project = ProjectReport(project_id="p", status=ProjectStatus.CHANGES, checks=(check,))
+    return RunReport(
+        command=command, started_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC), duration_s=0.1,
+        exit_code=2, projects=(project,),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("status", list(CheckStatus))
+@pytest.mark.parametrize("command", ["plan", "apply", "audit", "smoke"])
+def test_every_not_ok_check_is_a_failure_except_turned_off_and_plan_pending(
+    command: str, status: CheckStatus
+) -> None:
+    """Skipped means turned off by the user; only a plan's pending work (and what waits on it)
+    may stay skipped, so CI dashboards never show green for a finding."""
+    case = ET.fromstring(render(_one_check_report(command, status), Format.JUNIT)).find(
+        ".//testcase"
+    )
+    assert case is not None
+    kinds = {child.tag for child in case} & {"failure", "skipped"}
+    if status in (CheckStatus.OK, CheckStatus.CHANGED, CheckStatus.WARNING):
+        assert kinds == set()
+    elif status is CheckStatus.SKIPPED or (
+        command == "plan"
+        and status
+        in (
+            CheckStatus.PENDING,
+            CheckStatus.PROPAGATING,
+            CheckStatus.NOT_RUN,
+        )
+    ):
+        assert kinds == {"skipped"}
+    else:
+        assert kinds == {"failure"}, (command, status)
