@@ -27,19 +27,22 @@ def plan_services_step(d: Draft) -> None:
         d.services_on = True
         d.check(SERVICES, CheckStatus.OK, f"Project {d.pid}: {', '.join(required)} enabled.")
         return
-    listed = ", ".join(missing)
-    if not d.billing_on and d.status_of(BILLING) is CheckStatus.UNKNOWN:
+    if d.billing_on:
+        _enable(d, missing)
+    elif d.status_of(BILLING) is CheckStatus.UNKNOWN:
         not_run(d, SERVICES, BILLING)  # unknown billing is not "off"
-        return
-    if not d.billing_on:
+    else:
         d.check(
             SERVICES,
             CheckStatus.ACTION_REQUIRED,
-            f"Project {d.pid}: {listed} cannot be enabled until billing is on.",
+            f"Project {d.pid}: {', '.join(missing)} cannot be enabled until billing is on.",
             cause=Cause.BILLING_REQUIRED_TO_ENABLE,
             remedy="turn billing on first (the billing check says how), then rerun apply",
         )
-        return
+
+
+def _enable(d: Draft, missing: tuple[str, ...]) -> None:
+    listed = ", ".join(missing)
     d.changes.append(
         Change(
             action=Action.ENABLE_SERVICES,
