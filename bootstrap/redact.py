@@ -69,15 +69,17 @@ _GAC = re.compile(
     r"(?i)([\"']?GOOGLE_APPLICATION_CREDENTIALS[\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;}]+)"
 )
 # A .json file under a home or config directory (key files, ADC files), on POSIX or Windows.
-# Matched as "a path token ending in .json" and then tested for a home/config marker, which keeps
-# the scan linear on long inputs.
-_JSON_PATH = re.compile(r"[^\s\"'<>=]+\.json\b")
+# Each path-like token is matched once and then searched for `.json` and a home/config marker:
+# a pattern such as `[^\s]*\.json` would rescan a long token from every start (quadratic).
+_PATH_TOKEN = re.compile(r"[^\s\"'<>=]+")
+_JSON_END = re.compile(r"\.json\b")
 _CREDENTIAL_DIRS = re.compile(
     r"(?i)(?:^~|^\$HOME|%APPDATA%|/home/|/Users/|^/root/|/var/run/secrets/|/etc/secrets/|"
     r"^[A-Za-z]:\\Users\\|[/\\]\.config[/\\]|[/\\]gcloud[/\\]|[/\\]secrets?[/\\]|"
     r"[/\\]\.?credentials?[/\\]|[/\\]keys?[/\\])"
 )
-_ADC_FILE = re.compile(r"[^\s\"'<>]*application_default_credentials\.json")
+_ADC_TOKEN = re.compile(r"[^\s\"'<>]+")
+_ADC_NAME = "application_default_credentials.json"
 
 
 def redact(text: str) -> str:
@@ -90,13 +92,24 @@ def redact(text: str) -> str:
     out = _BEARER.sub(lambda m: m.group(1) + REDACTED, out)
     for pattern in _TOKENS:
         out = pattern.sub(REDACTED, out)
-    out = _ADC_FILE.sub(REDACTED, out)
-    return _JSON_PATH.sub(_redact_credential_path, out)
+    out = _ADC_TOKEN.sub(_redact_adc_file, out)
+    return _PATH_TOKEN.sub(_redact_credential_path, out)
+
+
+def _redact_adc_file(match: re.Match[str]) -> str:
+    """Everything of the token up to its last ADC file name (the file's path) is redacted."""
+    token = match.group(0)
+    end = token.rfind(_ADC_NAME)
+    return token if end < 0 else REDACTED + token[end + len(_ADC_NAME) :]
 
 
 def _redact_credential_path(match: re.Match[str]) -> str:
-    path = match.group(0)
-    return REDACTED if _CREDENTIAL_DIRS.search(path) else path
+    """The token's longest prefix ending in `.json` is redacted when it is a credential path."""
+    token = match.group(0)
+    ends = [m.end() for m in _JSON_END.finditer(token)]
+    if not ends or not _CREDENTIAL_DIRS.search(token[: ends[-1]]):
+        return token
+    return REDACTED + token[ends[-1] :]
 
 
 def redact_mapping(obj: Any) -> Any:
