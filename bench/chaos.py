@@ -6,11 +6,13 @@ applies, with the journal invariants of the fault suite holding for every run?
 
 The emulator runs in process with `--seed` seeding its fault draws; the CLI runs in process
 (click's runner) on a FastForwardClock, so backoff, polling and propagation lags move the
-emulator's virtual clock instead of sleeping. Faults (each rule `times: -1`, `probability` p so
+emulator's virtual clock instead of sleeping; concurrent waits overlap as on a wall clock, so
+each call's deadline measures its own waiting (bootstrap/clock.py). Faults (each rule `times: -1`, `probability` p so
 that about `--rate` of control-plane requests are hit): 429 with RetryInfo, 500/502/503, a
 connection reset, a 300 ms delay, and on mutations "change made, answer lost" (`phase: after`
 with a reset or a 504). The chat route is never faulted here; smoke runs separately, fault-free,
-over the converged projects. Not part of `make test`.
+over the converged projects. A short version (30 projects, 10%, one seed, one apply) runs in
+`make test` (tests/faults/test_soak.py); the figures are in docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -167,83 +171,123 @@ class Soak:
         return run
 
 
-def soak(projects: int, seed: int, rate: float, max_applies: int) -> dict[str, Any]:
+@contextmanager
+def _cli_on(emulator: Emulator) -> Iterator[FastForwardClock]:
+    """Point the in-process CLI at `emulator` on one fast-forward clock; restore it afterwards
+    (the short soak runs inside the test suite's process)."""
     import os
 
     import bootstrap.cli.runtime as runtime
 
+    saved_env = {k: os.environ.get(k) for k in (*_ENV, "GITHUB_STEP_SUMMARY")}
+    saved_clock = runtime.make_clock
+    clock = FastForwardClock(emulator.advance)
+    os.environ.update({_ENV[0]: emulator.host, _ENV[1]: "emulator-owner"})
+    os.environ.pop("GITHUB_STEP_SUMMARY", None)
+    runtime.make_clock = lambda: clock
+    try:
+        yield clock
+    finally:
+        runtime.make_clock = saved_clock
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+_ENV = ("BOOTSTRAP_EMULATOR_HOST", "BOOTSTRAP_EMULATOR_TOKEN")
+
+
+def soak(projects: int, seed: int, rate: float, max_applies: int) -> dict[str, Any]:
     rng = random.Random(seed)
-    with Emulator(seed=seed) as emulator, tempfile.TemporaryDirectory() as tmp_dir:
-        os.environ["BOOTSTRAP_EMULATOR_HOST"] = emulator.host
-        os.environ["BOOTSTRAP_EMULATOR_TOKEN"] = "emulator-owner"
-        os.environ.pop("GITHUB_STEP_SUMMARY", None)
-        clock = FastForwardClock(emulator.advance)
-        runtime.make_clock = lambda: clock
+    with (
+        Emulator(seed=seed) as emulator,
+        tempfile.TemporaryDirectory() as tmp_dir,
+        _cli_on(emulator) as clock,
+    ):
         tmp = Path(tmp_dir)
-        ids = generate_world(emulator, projects, rng)
         manifest = tmp / "chaos.yaml"
-        write_manifest(manifest, ids)
+        write_manifest(manifest, generate_world(emulator, projects, rng))
         soak = Soak(emulator, tmp)
         started = time.perf_counter()
         initial = soak.run("plan", str(manifest))
         applies: list[dict[str, Any]] = []
-        converged = False
         for attempt in range(1, max_applies + 1):
-            emulator.clear_faults()
-            emulator.add_faults({"rules": fault_rules(rate)})
-            applied = soak.run("apply", str(manifest), "--yes", "--no-smoke")
-            fired = {_label(r): r["fired"] for r in emulator.faults()["rules"]}
-            control = [e for e in applied.journal if "chat/completions" not in e["path"]]
-            summary = (applied.report or {}).get("summary", {})
-            statuses = Counter(p["status"] for p in (applied.report or {}).get("projects", []))
-            emulator.clear_faults()
-            plan = soak.run("plan", str(manifest))
-            applies.append(
-                {
-                    "apply": attempt,
-                    "exit_code": applied.exit_code,
-                    "control_requests": len(control),
-                    "faults_fired": sum(fired.values()),
-                    "faults_by_kind": fired,
-                    "retries": summary.get("retries"),
-                    "projects": dict(statuses),
-                    "failed_checks": dict(
-                        Counter(
-                            f"{c['name'].split(':')[0]}:{c['cause']}"
-                            for p in (applied.report or {}).get("projects", [])
-                            for c in p["checks"]
-                            if c["status"] == "failed"
-                        )
-                    ),
-                    "plan_exit_code": plan.exit_code,
-                }
-            )
-            if plan.exit_code == 0:
-                converged = True
+            applies.append(_apply_round(soak, emulator, str(manifest), rate, attempt))
+            if applies[-1]["plan_exit_code"] == 0:
                 break
+        converged = applies[-1]["plan_exit_code"] == 0
         smoke = soak.run("smoke", str(manifest))
-        smoked = Counter(
-            c["status"]
-            for p in (smoke.report or {}).get("projects", [])
-            for c in p["checks"]
-            if c["name"].startswith("smoke:")
-        )
-        problems = [f"{r.command}: {p}" for r in soak.runs for p in violations(r)]
         return {
             "command": f"python -m bench.chaos --projects {projects} --seed {seed} --rate {rate}",
             "projects": projects,
             "initial_plan_exit_code": initial.exit_code,
-            "initial_projects": dict(
-                Counter(p["status"] for p in (initial.report or {}).get("projects", []))
-            ),
+            "initial_projects": _statuses(initial),
             "applies": applies,
             "applies_needed": len(applies) if converged else None,
             "converged": converged,
             "smoke_exit_code": smoke.exit_code,
-            "smoke_checks": dict(smoked),
-            "invariant_violations": problems,
+            "smoke_checks": dict(
+                Counter(c["status"] for c in _checks(smoke) if c["name"].startswith("smoke:"))
+            ),
+            "invariant_violations": [f"{r.command}: {p}" for r in soak.runs for p in violations(r)],
             "wall_s": round(time.perf_counter() - started, 1),
+            "clock": {"skips": clock.skips, "stalls": clock.stalls},
         }
+
+
+def _apply_round(
+    soak: Soak, emulator: Emulator, manifest: str, rate: float, attempt: int
+) -> dict[str, Any]:
+    """One apply under faults, then a fault-free plan that says whether it converged."""
+    emulator.clear_faults()
+    emulator.add_faults({"rules": fault_rules(rate)})
+    started = time.perf_counter()
+    applied = soak.run("apply", manifest, "--yes", "--no-smoke")
+    wall_s = time.perf_counter() - started
+    fired = {_label(r): r["fired"] for r in emulator.faults()["rules"]}
+    summary = (applied.report or {}).get("summary", {})
+    emulator.clear_faults()
+    plan = soak.run("plan", manifest)
+    return {
+        "apply": attempt,
+        "exit_code": applied.exit_code,
+        "control_requests": sum("chat/completions" not in e["path"] for e in applied.journal),
+        "faults_fired": sum(fired.values()),
+        "faults_by_kind": fired,
+        "retries": summary.get("retries"),
+        "projects": _statuses(applied),
+        "failed_checks": dict(
+            Counter(
+                f"{c['name'].split(':')[0]}:{c['cause']}"
+                for c in _checks(applied)
+                if c["status"] == "failed"
+            )
+        ),
+        "failure_samples": _failures(applied),
+        "wall_s": round(wall_s, 1),
+        "virtual_s": summary.get("virtual_s"),
+        "plan_exit_code": plan.exit_code,
+        "plan_failures": _failures(plan) or plan.stderr.strip()[-300:]
+        if plan.exit_code == 1
+        else [],
+    }
+
+
+def _statuses(run: Run) -> dict[str, int]:
+    return dict(Counter(p["status"] for p in (run.report or {}).get("projects", [])))
+
+
+def _failures(run: Run) -> list[str]:
+    """A few failed checks, with what they said (enough to tell one cause from another)."""
+    return sorted({f"{c['name']}: {c['detail']}" for c in _checks(run) if c["status"] == "failed"})[
+        :3
+    ]
+
+
+def _checks(run: Run) -> list[dict[str, Any]]:
+    return [c for p in (run.report or {}).get("projects", []) for c in p["checks"]]
 
 
 def _label(rule: dict[str, Any]) -> str:

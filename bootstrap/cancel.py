@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from bootstrap.clock import Clock, SystemClock
+from bootstrap.clock import Clock, FastForwardClock, SystemClock
 
 
 class Cancelled(KeyboardInterrupt):
@@ -32,6 +32,11 @@ class CancellableClock:
         self._inner = inner
         self._event = event
 
+    @property
+    def inner(self) -> Clock:
+        """The wrapped clock (`bootstrap.clock.unwrap` finds a FastForwardClock's pools through it)."""
+        return self._inner
+
     def now(self) -> float:
         return self._inner.now()
 
@@ -43,6 +48,10 @@ class CancellableClock:
             if self._event.wait(max(0.0, seconds)):
                 raise Cancelled()
             return
-        self._inner.sleep(seconds)
+        if isinstance(self._inner, FastForwardClock):
+            # Its sleeps block until virtual time comes; the event must end them too.
+            self._inner.sleep(seconds, cancel=self._event)
+        else:
+            self._inner.sleep(seconds)
         if self._event.is_set():
             raise Cancelled()

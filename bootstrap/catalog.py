@@ -6,7 +6,9 @@ Facts and their sources (see `shared/reference/vertex-openai-models.md` §1 and 
   MaaS page (docs.cloud.google.com/vertex-ai/generative-ai/docs/maas/openai) and Google's gpt-oss
   notebook (GoogleCloudPlatform/generative-ai, open-models/get_started_with_oss_maas_reasoning_open_ai_sdk).
 - Locations: the region table on the same page (120B: `global`; 20B: `us-central1`); 120B in
-  `us-central1` per the GA announcement on discuss.google.dev (secondary source).
+  `us-central1` per the GA announcement on discuss.google.dev (secondary source, Aug 2025): that
+  location is listed as unverified (`unverified_locations`), so plan and audit say so and the
+  probe's answer decides.
 - Lifecycle: the open-model deprecations table
   (docs.cloud.google.com/gemini-enterprise-agent-platform/models/deprecations/open-models):
   gpt-oss-20b-maas deprecated 2026-07-21, retired 2026-10-21, replaced by self-deployed GPT OSS.
@@ -57,6 +59,12 @@ class CatalogModel:
     retired_on: dt.date | None = None
     replacement: str | None = None
     required_services: tuple[str, ...] = MAAS_REQUIRED_SERVICES
+    # Locations only a secondary source lists (evidence row 20); the rest are verified.
+    unverified_locations: tuple[str, ...] = ()
+
+    def location_verified(self, location: str) -> bool:
+        """True when a first-party page lists the location; False for unverified or unlisted."""
+        return location in self.locations and location not in self.unverified_locations
 
     @property
     def publisher_model(self) -> str:
@@ -101,6 +109,7 @@ CATALOG: tuple[CatalogModel, ...] = (
         context_tokens=131_072,
         max_output_tokens=131_072,
         released_on=dt.date(2025, 8, 13),
+        unverified_locations=("us-central1",),
     ),
     CatalogModel(
         alias="gpt-oss-20b",

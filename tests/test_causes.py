@@ -174,7 +174,8 @@ TABLE: list[tuple[str, int | None, Any, dict[str, Any], Cause, Disposition, floa
     ("503 empty", 503, b"", {}, Cause.UNAVAILABLE, Disposition.RETRY, None, ""),
     ("502 html", 502, b"<html>Bad Gateway</html>", {}, Cause.UNAVAILABLE, Disposition.RETRY, None, ""),
     ("500 json", 500, envelope(500, "INTERNAL", "Internal error encountered."), {}, Cause.UNAVAILABLE, Disposition.RETRY, None, ""),
-    ("404 not offered", 404, b"", {"location": "europe-west4", "publisher_model": M120}, Cause.MODEL_NOT_OFFERED_IN_LOCATION, Disposition.FIX_INPUT, None, "global, us-central1"),
+    # Google says "not servable in region" (a 400) where a model is not offered; a 404 is no access.
+    ("404 in an unlisted location", 404, b"", {"location": "europe-west4", "publisher_model": M120}, Cause.MODEL_NOT_FOUND_OR_NO_ACCESS, Disposition.HUMAN_ACTION, None, "model-garden"),
     ("404 retired", 404, envelope(404, "NOT_FOUND", f"Publisher Model `{M20}` not found."), {"location": "us-central1", "publisher_model": M20, "as_of": dt.date(2026, 11, 1)}, Cause.MODEL_RETIRED, Disposition.FIX_INPUT, None, "gpt-oss-20b"),
     ("404 no access", 404, envelope(404, "NOT_FOUND", "was not found or your project does not have access to it."), {"location": "global", "publisher_model": M120}, Cause.MODEL_NOT_FOUND_OR_NO_ACCESS, Disposition.HUMAN_ACTION, None, "model-garden/gpt-oss-120b-maas"),
     ("404 unknown model", 404, b"", {"location": "global", "publisher_model": "publishers/x/models/y"}, Cause.MODEL_NOT_FOUND_OR_NO_ACCESS, Disposition.HUMAN_ACTION, None, "model-garden"),

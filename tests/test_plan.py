@@ -140,9 +140,10 @@ CASES: dict[str, tuple[DesiredProject, Observed, dict[str, Any], list[Action], d
               observed(models=(seen(ModelAccess.ENABLED), seen(ModelAccess.NOT_OFFERED, "us-central1"))), {}, [], {
         "model:gpt-oss-120b@global": (CheckStatus.OK, None),
         "model:gpt-oss-120b@us-central1": (CheckStatus.FAILED, Cause.MODEL_NOT_OFFERED_IN_LOCATION)}),
-    "offer withdrawn, only the service knows": (desired(models=(model(locations=("global", "us-central1")),)),
+    # A 404 says nothing about the location (Google's "not offered here" is a 400, row 13).
+    "404 in one location while another answers is no access": (desired(models=(model(locations=("global", "us-central1")),)),
               observed(models=(seen(ModelAccess.ENABLED), seen(ModelAccess.NO_ACCESS, "us-central1", failure=Failure(cause=Cause.MODEL_NOT_FOUND_OR_NO_ACCESS, message="Project demo-proj: 404", http_status=404)))), {}, [], {
-        "model:gpt-oss-120b@us-central1": (CheckStatus.FAILED, Cause.MODEL_NOT_OFFERED_IN_LOCATION)}),
+        "model:gpt-oss-120b@us-central1": (CheckStatus.FAILED, Cause.MODEL_NOT_FOUND_OR_NO_ACCESS)}),
     "404 in the only location stays no access": (desired(), observed(models=(seen(ModelAccess.NO_ACCESS, failure=Failure(cause=Cause.MODEL_NOT_FOUND_OR_NO_ACCESS, message="Project demo-proj: 404", http_status=404)),)), {}, [], {
         "model:gpt-oss-120b@global": (CheckStatus.FAILED, Cause.MODEL_NOT_FOUND_OR_NO_ACCESS)}),
     "retired model (observed)": (desired(models=(model(pm=M20, locations=("us-central1",)),)), observed(models=(seen(ModelAccess.RETIRED, "us-central1", M20),)), {}, [], {
@@ -277,20 +278,34 @@ def test_required_permissions_per_resource() -> None:
     assert required_permissions(plan_project(desired(), observed(), as_of=DAY), desired()) == ()
 
 
-def test_preflight_missing_one_permission_blocks_only_its_change() -> None:
+def test_preflight_unverified_enable_model_permission_only_warns() -> None:
+    # Evidence row 18: Google does not confirm which permission enableModel checks.
     plan = plan_project(desired(), observed(models=NOT_ENABLED), as_of=DAY)
     report = PermissionReport(
         resource=f"projects/{P}", missing=("consumerprocurement.consents.grant",)
     )
     after = apply_preflight(plan, [report])
-    assert after.changes == ()
+    assert [c.action for c in after.changes] == [Action.ENABLE_MODEL]
     check = next(c for c in after.checks if c.name == "permissions")
-    assert check.status is CheckStatus.FAILED and check.cause is Cause.PERMISSION_DENIED
-    assert "consumerprocurement.consents.grant" in check.detail
+    assert check.status is CheckStatus.WARNING and check.cause is None
+    assert "consumerprocurement.consents.grant" in check.detail and "unverified" in check.detail
     assert "roles/consumerprocurement.entitlementManager" in check.detail
     assert "roles/consumerprocurement.entitlementManager" in check.remedy
     model_check = next(c for c in after.checks if c.name.startswith("model:"))
-    assert model_check.status is CheckStatus.NOT_RUN
+    assert model_check.status is CheckStatus.PENDING
+
+
+def test_preflight_missing_one_permission_blocks_only_its_change() -> None:
+    plan = fresh_plan()
+    report = PermissionReport(
+        resource=f"projects/{P}",
+        missing=("serviceusage.services.enable", "consumerprocurement.consents.grant"),
+    )
+    after = apply_preflight(plan, [report])
+    assert [c.action for c in after.changes] == [Action.LINK_BILLING]
+    check = next(c for c in after.checks if c.name == "permissions")
+    assert check.status is CheckStatus.FAILED and check.cause is Cause.PERMISSION_DENIED
+    assert "serviceusage.services.enable" in check.detail and "unverified" in check.detail
 
 
 def test_preflight_billing_account_side_blocks_dependents() -> None:

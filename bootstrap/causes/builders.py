@@ -21,6 +21,7 @@ QUOTA_CONSOLE = "https://console.cloud.google.com/iam-admin/quotas"
 MAX_SERVER_TEXT = 300
 _PERMISSION_IN_TEXT = re.compile(r"[Pp]ermission '?([a-z][a-zA-Z0-9]*(?:\.[a-zA-Z0-9]+){2,})'?")
 _PUBLISHER_MODEL_IN_TEXT = re.compile(r"publishers/([\w.-]+)/models/([\w.@-]+)")
+_REGION_IN_TEXT = re.compile(r"not servable in region ([\w-]+)")
 _DAILY = re.compile(r"(?i)per[ _-]?day|perday|daily")
 
 
@@ -126,7 +127,9 @@ def not_found(p: ErrorBody, ctx: CallContext) -> Failure:
 
 
 def _model_not_found(model: str | None, ctx: CallContext) -> Failure:
-    """A 404 for a model: the catalog tells retired and not-offered-here from no access."""
+    """A 404 for a model (evidence row 14): unknown id or no access. Google says "not servable
+    in region" (a 400, `model_not_servable`) for a location that does not offer it, so a 404
+    says nothing about the location; only a date the catalog knows makes it "retired"."""
     entry = catalog.lookup(model) if model else None
     name = model or "the model"
     where = ctx.location or "this location"
@@ -139,21 +142,53 @@ def _model_not_found(model: str | None, ctx: CallContext) -> Failure:
             f"Remove {entry.alias} from the manifest or switch to another model.",
             Disposition.FIX_INPUT,
         )
-    if entry is not None and ctx.location and ctx.location not in entry.locations:
-        offered = ", ".join(entry.locations)
-        return make_failure(
-            Cause.MODEL_NOT_OFFERED_IN_LOCATION,
-            ctx,
-            f"{entry.alias} is not offered in {where} (offered in: {offered}).",
-            f"Use one of these locations for {entry.alias}: {offered}.",
-            Disposition.FIX_INPUT,
-        )
     return make_failure(
         Cause.MODEL_NOT_FOUND_OR_NO_ACCESS,
         ctx,
-        f"{name} was not found in {where}, or the project has no access to it "
-        "(the catalog expects it there: the offer may have been withdrawn, or access is missing).",
+        f"{name} was not found in {where}, or the project has no access to it.",
         _model_console(model, ctx.project_id),
+        Disposition.HUMAN_ACTION,
+    )
+
+
+def model_not_servable(p: ErrorBody, ctx: CallContext) -> Failure:
+    """400 "Publisher Model `...` is not servable in region L." (evidence row 13): the offer
+    does not exist here, so enabling cannot help; the remedy names the catalog's locations."""
+    model = ctx.publisher_model or _model_from_text(p.message)
+    entry = catalog.lookup(model) if model else None
+    name = entry.alias if entry is not None else (model or "the model")
+    found = _REGION_IN_TEXT.search(p.message)
+    region = ctx.location or (found.group(1) if found else "this location")
+    others = [loc for loc in entry.locations if loc != region] if entry is not None else []
+    remedy = (
+        f"Use one of these locations for {name}: {', '.join(others)}."
+        if others
+        else f"Remove {region} from {name}'s locations in the manifest."
+    )
+    return make_failure(
+        Cause.MODEL_NOT_OFFERED_IN_LOCATION,
+        ctx,
+        f"{name} is not offered in {region} (Vertex AI: not servable in region {region}).",
+        remedy,
+        Disposition.FIX_INPUT,
+    )
+
+
+def model_enablement_failed(ctx: CallContext) -> Failure:
+    """enableModel answered 200 with ENABLEMENT_STATE_FAILED (evidence row 18): Google refused
+    to enable the model because a prerequisite is unmet; it is a failed change, never enabled."""
+    model = ctx.publisher_model or "publishers/PUBLISHER/models/MODEL"
+    project = ctx.project_id or "PROJECT_ID"
+    prerequisites = " and ".join(catalog.MAAS_REQUIRED_SERVICES)
+    return make_failure(
+        Cause.MODEL_ENABLEMENT_FAILED,
+        ctx,
+        f"enableModel for {model} answered ENABLEMENT_STATE_FAILED: Vertex AI refused to enable "
+        "it because a prerequisite is unmet.",
+        f"Check that billing is linked and {prerequisites} are enabled on {project}, that the "
+        "caller holds Consumer Procurement Entitlement Manager "
+        "(roles/consumerprocurement.entitlementManager), then enable it at "
+        f"{_model_console(model, ctx.project_id)}",
         Disposition.HUMAN_ACTION,
     )
 
@@ -211,7 +246,7 @@ def too_many(p: ErrorBody, ctx: CallContext) -> Failure:
     return make_failure(
         Cause.RATE_LIMITED,
         ctx,
-        f"rate limited{named}; the tool slows down and retries.",
+        f"rate limited{named}.",
         "Lower --concurrency or --rate-limit, or request a higher quota at " + QUOTA_CONSOLE,
         Disposition.RETRY,
     )
@@ -283,6 +318,48 @@ def unknown(p: ErrorBody, ctx: CallContext) -> Failure:
         ctx,
         f"the API answered {what}: {server_text(p)}",
         "Rerun with --verbose and report the answer if it persists.",
+    )
+
+
+# --- final failures after retries ------------------------------------------------------------
+
+# Words that are true while retrying and false once the retries are over.
+_STILL_RETRYING = re.compile(
+    r"(?:[;,]\s*(?:waiting and )?retrying|\s*the tool retries[^.;]*)[.;]?", re.I
+)
+RERUN_REMEDY = (
+    "Rerun later: a rerun re-reads the state and continues where this one stopped; if it "
+    "persists, check https://status.cloud.google.com"
+)
+
+
+def after_retries(
+    failure: Failure, ctx: CallContext, *, attempts: int, elapsed_s: float
+) -> Failure:
+    """The failure a retryable error became once the retries ran out: it says that it failed,
+    after how many attempts over how long, and what to do, never that the tool is retrying."""
+    took = f"{elapsed_s:.1f}" if elapsed_s < 10 else f"{elapsed_s:.0f}"
+    if failure.http_status == 500:
+        what = f"internal error (HTTP 500, retried {attempts - 1} times over {took} s)."
+        return _final(failure, with_project(ctx.project_id, what), RERUN_REMEDY)
+    said = _STILL_RETRYING.sub("", failure.message).rstrip(" .;")
+    message = f"{said}; failed after {attempts} attempts over {took} s."
+    remedy = _STILL_RETRYING.sub("", failure.remedy).strip(" ;")
+    if not remedy or remedy.lower().startswith("rerun later"):
+        remedy = RERUN_REMEDY
+    return _final(failure, message, remedy)
+
+
+def _final(failure: Failure, message: str, remedy: str) -> Failure:
+    return Failure(
+        cause=failure.cause,
+        message=message,
+        remedy=remedy,
+        disposition=failure.disposition,
+        http_status=failure.http_status,
+        reason=failure.reason,
+        metadata=failure.metadata,
+        retry_after_s=failure.retry_after_s,
     )
 
 

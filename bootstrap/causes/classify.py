@@ -9,7 +9,8 @@ structured fields are the stable contract and messages are not:
    typed details (QuotaFailure for the billing-account project quota);
 2. the status name and HTTP status (401, 403 from Resource Manager, 404 with the catalog, 429,
    5xx);
-3. the message (the "not allowed to use Publisher Model" text, "Another activation ...").
+3. the message (the "not allowed to use Publisher Model" and "not servable in region" texts,
+   "Another activation ...").
 
 Decisions (see also the report of the change that introduced this module):
 - 429 is RATE_LIMITED (retry) unless the limit is not a rate: a quota counted per day (metric,
@@ -41,6 +42,7 @@ from bootstrap.causes.builders import (
     forbidden,
     make_failure,
     model_not_enabled,
+    model_not_servable,
     not_found,
     one_line,
     permission_denied,
@@ -185,6 +187,9 @@ def _by_reason(p: ErrorBody, ctx: CallContext) -> Failure | None:
 def _by_message(p: ErrorBody, ctx: CallContext) -> Failure | None:
     text = p.message
     lowered = text.lower()
+    # Both are 400 FAILED_PRECONDITION; only "not allowed to use" may lead to enableModel.
+    if "is not servable in region" in lowered:
+        return model_not_servable(p, ctx)
     if "is not allowed to use publisher model" in lowered:
         return model_not_enabled(p, ctx)
     if "another activation or deactivation is in progress" in lowered:

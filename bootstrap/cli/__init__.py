@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "env": ("bootstrap.cli.env", "env", "Print what an application needs to call a model."),
     "report": ("bootstrap.cli.report", "report", "Work with saved reports (merge shards)."),
+    "shards": ("bootstrap.cli.shards", "shards", "Print the shards of an N-way run (CI matrix)."),
     "emulator": ("bootstrap.cli.emulator", "emulator", "Run the offline Google Cloud emulator."),
     "demo": ("bootstrap.cli.demo", "demo", "Plan, apply and audit the demo world on the emulator."),
 }
@@ -83,6 +84,12 @@ def cli() -> None:
     """
 
 
+def usage_line(error: click.UsageError) -> str:
+    """Click's usage error as one line: what is wrong, then where the help is."""
+    command = error.ctx.command_path if error.ctx is not None else "bootstrap"
+    return f"error: {' '.join(error.format_message().split())} (see {command} --help)"
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Console entry point. Click's usage errors exit 1, so that 2 always means 'changes pending'."""
     try:
@@ -91,6 +98,9 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         sys.exit(130)
+    except click.UsageError as error:
+        click.echo(usage_line(error), err=True)
+        sys.exit(1)
     except click.ClickException as error:
         error.show()
         sys.exit(1)

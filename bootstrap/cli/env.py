@@ -11,7 +11,7 @@ import click
 
 from bootstrap.cli.options import as_of_option
 from bootstrap.cli.runtime import fail, guarded
-from bootstrap.cli.wiring import load_desired, today
+from bootstrap.cli.wiring import check_inputs, load_desired, today
 
 if TYPE_CHECKING:
     from bootstrap.manifest.desired import Desired
@@ -45,6 +45,7 @@ def env(
     The API key is a Google access token, never printed: use
     OPENAI_API_KEY=$(gcloud auth print-access-token).
     """
+    check_inputs((), summary=False, env_file=fmt == "github")
     desired = load_desired(manifests, today(as_of))
     values = app_values(desired, project_id, model_ref, location)
     if fmt == "json":
@@ -88,5 +89,8 @@ def _append_github_env(lines: str) -> None:
     target = os.environ.get("GITHUB_ENV")
     if not target:
         fail("--format github needs $GITHUB_ENV (it is set inside GitHub Actions steps)")
-    with open(target, "a", encoding="utf-8") as handle:
-        handle.write(lines)
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(lines)
+    except OSError as error:  # checked before; this is what changed since
+        fail(f"could not append to $GITHUB_ENV ({target}): {error.strerror or error}")

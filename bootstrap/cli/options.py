@@ -142,9 +142,35 @@ def cloud_options(function: Callable[..., R]) -> Callable[..., R]:
     return decorated
 
 
-shard_option = click.option(
-    "--shard",
-    metavar="K/N",
-    help="Only the K-th of N deterministic shards of the projects (K from 1). "
-    "Defaults to CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT when set.",
-)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShardRequest:
+    """What the shard options asked for."""
+
+    shard: str | None = None
+    shard_count: int | None = None
+    run_id: str | None = None
+
+
+def shard_options(function: Callable[P, R]) -> Callable[P, R]:
+    """--shard K/N (or a scheduler's variables), --shard-count for Indexed Jobs, --run-id."""
+    function = click.option(
+        "--run-id",
+        metavar="ID",
+        help="The run these shards belong to (recorded in the report; report merge checks it). "
+        "Default: the CI's run id (GITHUB_RUN_ID, CLOUD_RUN_EXECUTION, BATCH_JOB_UID), else one "
+        "derived from the projects, the command and the UTC date.",
+    )(function)
+    function = click.option(
+        "--shard-count",
+        type=click.IntRange(1, 10_000),
+        metavar="N",
+        help="The shard count of a Kubernetes Indexed Job (JOB_COMPLETION_INDEX gives the index).",
+    )(function)
+    return click.option(
+        "--shard",
+        metavar="K/N",
+        help="Only the K-th of N shards of the projects (K from 1; contiguous ranges of the sorted "
+        "ids, sizes within one). Defaults to the scheduler's variables: Cloud Run Jobs "
+        "(CLOUD_RUN_TASK_INDEX/_COUNT), Cloud Batch (BATCH_TASK_INDEX/_COUNT), Kubernetes "
+        "(JOB_COMPLETION_INDEX with --shard-count).",
+    )(function)

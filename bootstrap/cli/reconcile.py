@@ -18,20 +18,23 @@ import click
 from bootstrap.cli import runtime
 from bootstrap.cli.options import (
     CloudOptions,
+    ShardRequest,
     as_of_option,
     cloud_options,
     parse_duration,
     report_options,
-    shard_option,
+    shard_options,
 )
 from bootstrap.cli.progress import progress
 from bootstrap.cli.runtime import guarded
 from bootstrap.cli.wiring import (
+    check_inputs,
     confirm_apply,
     connect,
     emit_report,
     load_desired,
     select_shard,
+    stop_if_unreachable,
     today,
 )
 
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     from bootstrap.manifest.desired import DesiredModel, DesiredProject, SmokeSettings
     from bootstrap.reconcile.options import RunOptions
     from bootstrap.report.model import RunReport
+    from bootstrap.report.run import RunInfo
     from bootstrap.smoke.suite import SmokeOptions
 
 manifests_argument = click.argument("manifests", nargs=-1, type=click.Path(exists=True))
@@ -76,6 +80,8 @@ class JobRequest:
     outputs: tuple[str, ...]
     as_of: dt.date | None
     shard: str | None
+    shard_count: int | None = None
+    run_id: str | None = None
     apply: bool = False
     yes: bool = False
     smoke: bool = False
@@ -87,13 +93,14 @@ class JobRequest:
     models: tuple[str, ...] = field(default=())
     wait_ready: float = 0.0
     allow_empty: bool = False
+    direct_only: bool = False
 
 
 @click.command()
 @manifests_argument
 @relink_option
 @no_probe_option
-@shard_option
+@shard_options
 @as_of_option
 @cloud_options
 @report_options
@@ -113,7 +120,7 @@ def plan(manifests: tuple[str, ...], **options: Any) -> None:
 @no_probe_option
 @no_smoke_option
 @check_option
-@shard_option
+@shard_options
 @as_of_option
 @cloud_options
 @report_options
@@ -135,7 +142,7 @@ def apply(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
 @click.option(
     "--parent",
     metavar="folders/N|organizations/N",
-    help="Audit the direct child projects of this parent instead of manifests.",
+    help="Audit the projects under this parent (sub-folders included) instead of manifests.",
 )
 @click.option(
     "--label",
@@ -150,6 +157,11 @@ def apply(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
     multiple=True,
     metavar="ALIAS@LOCATION",
     help="With --parent: a model each project must be ready for (default gpt-oss-120b@global).",
+)
+@click.option(
+    "--direct-only",
+    is_flag=True,
+    help="With --parent: only the parent's direct child projects (default: every folder below).",
 )
 @click.option(
     "--allow-empty",
@@ -167,7 +179,7 @@ def apply(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
 @no_probe_option
 @no_smoke_option
 @check_option
-@shard_option
+@shard_options
 @as_of_option
 @cloud_options
 @report_options
@@ -187,10 +199,16 @@ def _run(request: JobRequest) -> None:
     from bootstrap.reconcile.options import RunOptions
     from bootstrap.smoke.suite import SmokeOptions
 
+    check_inputs(request.outputs)  # before the first request: a lost report costs a run
     date = today(request.as_of)
     clock = runtime.cancellable_clock()
-    projects, settings, cloud = _projects(request, date, clock)
-    projects = select_shard(projects, request.shard, os.environ)
+    projects, settings, cloud, partial = _projects(request, date, clock)
+    shards = ShardRequest(
+        shard=request.shard, shard_count=request.shard_count, run_id=request.run_id
+    )
+    projects, run = select_shard(projects, shards, os.environ, command=request.command, date=date)
+    if partial:  # a folder could not be listed: what it holds was not judged
+        run = replace(run, partial=True)
     options = RunOptions(
         as_of=date,
         allow_relink=request.allow_relink,
@@ -215,16 +233,17 @@ def _run(request: JobRequest) -> None:
         confirm_apply(request.yes, sum(len(p.changes) for p in preview.projects))
     if request.apply:
         options = replace(options, apply=True)
-    warnings = _smoke_warnings(request, settings)
-    report = _job(Command(request.command), cloud, projects, options, clock, smoke, warnings)
+    warnings = [*partial, *_smoke_warnings(request, settings)]
+    report = _job(Command(request.command), cloud, projects, options, clock, smoke, warnings, run)
     emit_report(report, request.fmt, request.outputs)
     sys.exit(report.exit_code)
 
 
 def _projects(
     request: JobRequest, date: dt.date, clock: Clock
-) -> tuple[list[DesiredProject], SmokeSettings, Cloud]:
-    """The projects to work on: from manifests, or discovered under --parent."""
+) -> tuple[list[DesiredProject], SmokeSettings, Cloud, list[str]]:
+    """The projects to work on, from manifests or discovered under --parent, and the warnings
+    of a partial discovery."""
     from bootstrap.jobs.discovery import NothingFound, discover_projects
     from bootstrap.manifest.desired import SmokeSettings
 
@@ -234,24 +253,26 @@ def _projects(
         if request.labels or request.models:
             raise click.UsageError("--label and --model only apply with --parent")
         desired = load_desired(request.manifests, date)
-        return (
-            list(desired.projects),
-            desired.smoke,
-            connect(request.cloud, as_of=date, clock=clock),
-        )
+        cloud = connect(request.cloud, as_of=date, clock=clock)
+        return list(desired.projects), desired.smoke, cloud, []
     if request.manifests:
         raise click.UsageError("give either manifests or --parent, not both")
     models = _policy_models(request.models)
     cloud = connect(request.cloud, as_of=date, clock=clock)
     try:
-        projects = discover_projects(
-            cloud, parent=_parent(request.parent), labels=_labels(request.labels), models=models
+        found = discover_projects(
+            cloud,
+            parent=_parent(request.parent),
+            labels=_labels(request.labels),
+            models=models,
+            nested=not request.direct_only,
+            concurrency=request.cloud.concurrency,
         )
     except NothingFound:
         if not request.allow_empty:
             raise
-        projects = []
-    return projects, SmokeSettings(), cloud
+        return [], SmokeSettings(), cloud, []
+    return found.projects, SmokeSettings(), cloud, found.warnings()
 
 
 def _job(
@@ -262,12 +283,13 @@ def _job(
     clock: Clock,
     smoke: SmokeOptions,
     warnings: Sequence[str] = (),
+    run: RunInfo | None = None,
 ) -> RunReport:
     from bootstrap.jobs.pipelines import run_job
 
     label = "planning" if command.value == "plan" else command.value
     with progress(len(projects), label=label) as on_event:
-        return run_job(
+        report = run_job(
             command,
             cloud,
             projects,
@@ -277,7 +299,10 @@ def _job(
             on_event=on_event,
             warnings=warnings,
             cancel=runtime.CANCEL,
+            run=run,
         )
+    stop_if_unreachable(cloud)
+    return report
 
 
 def _smoke_warnings(request: JobRequest, settings: SmokeSettings) -> list[str]:

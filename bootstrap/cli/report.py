@@ -8,8 +8,8 @@ import sys
 import click
 
 from bootstrap.cli.options import report_options
-from bootstrap.cli.runtime import fail
-from bootstrap.cli.wiring import emit_report
+from bootstrap.cli.runtime import fail, guarded
+from bootstrap.cli.wiring import check_inputs, emit_report
 
 
 @click.group()
@@ -19,15 +19,26 @@ def report() -> None:
 
 @report.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Merge even when shards are missing; the result says partial and which shards, and "
+    "exits 1 (it proves nothing about the missing shards' projects).",
+)
 @report_options
-def merge(files: tuple[str, ...], fmt: str, outputs: tuple[str, ...]) -> None:
+@guarded
+def merge(files: tuple[str, ...], allow_partial: bool, fmt: str, outputs: tuple[str, ...]) -> None:
     """Merge the JSON reports of shards (--shard K/N) into one report.
 
-    The exit code is the merged run's: the first of 1, 3, 2, 0 among the shards.
+    Refuses a set that misses a shard, repeats one, or mixes runs or project lists, naming
+    what is wrong. The exit code is the merged run's: the first of 1, 3, 2, 0 among the shards.
     """
     from bootstrap.report.json_report import report_from_json
     from bootstrap.report.merge import merge_reports
 
+    check_inputs(
+        outputs, cloud=False
+    )  # before reading: a merge whose result cannot be written is wasted
     reports = []
     for name in files:
         try:
@@ -36,7 +47,7 @@ def merge(files: tuple[str, ...], fmt: str, outputs: tuple[str, ...]) -> None:
         except (OSError, ValueError, KeyError, TypeError) as error:
             fail(f"{name} is not a bootstrap JSON report ({error}); write one with --output x.json")
     try:
-        merged = merge_reports(reports)
+        merged = merge_reports(reports, allow_partial=allow_partial)
     except ValueError as error:
         fail(str(error))
     emit_report(merged, fmt, outputs)

@@ -11,14 +11,23 @@ import click
 from bootstrap.cli import runtime
 from bootstrap.cli.options import (
     CloudOptions,
+    ShardRequest,
     as_of_option,
     cloud_options,
     parse_duration,
     report_options,
-    shard_option,
+    shard_options,
 )
 from bootstrap.cli.runtime import guarded
-from bootstrap.cli.wiring import connect, emit_report, load_desired, select_shard, today
+from bootstrap.cli.wiring import (
+    check_inputs,
+    connect,
+    emit_report,
+    load_desired,
+    select_shard,
+    stop_if_unreachable,
+    today,
+)
 
 
 @click.command()
@@ -38,7 +47,7 @@ from bootstrap.cli.wiring import connect, emit_report, load_desired, select_shar
     help="First wait up to DURATION (e.g. 90s, 10m) per model for changes still propagating "
     "(the model answering as if billing or its APIs were off), then stream.",
 )
-@shard_option
+@shard_options
 @as_of_option
 @cloud_options
 @report_options
@@ -48,6 +57,8 @@ def smoke(
     checks: tuple[str, ...],
     wait_ready: float,
     shard: str | None,
+    shard_count: int | None,
+    run_id: str | None,
     as_of: dt.date | None,
     cloud: CloudOptions,
     fmt: str,
@@ -61,9 +72,11 @@ def smoke(
     from bootstrap.jobs.pipelines import run_smoke_job
     from bootstrap.smoke.suite import SmokeOptions
 
+    check_inputs(outputs)  # before the first request: a lost report costs a run
     date = today(as_of)
     desired = load_desired(manifests, date)
-    projects = select_shard(desired.projects, shard, os.environ)
+    request = ShardRequest(shard=shard, shard_count=shard_count, run_id=run_id)
+    projects, run = select_shard(desired.projects, request, os.environ, command="smoke", date=date)
     clock = runtime.cancellable_clock()
     connection = connect(cloud, as_of=date, clock=clock)
     report = run_smoke_job(
@@ -74,6 +87,8 @@ def smoke(
         as_of=date,
         clock=clock,
         wait_ready_s=wait_ready,
+        run=run,
     )
+    stop_if_unreachable(connection)
     emit_report(report, fmt, outputs)
     sys.exit(report.exit_code)

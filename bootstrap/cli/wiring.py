@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bootstrap.cli.options import CloudOptions
-from bootstrap.cli.runtime import fail
+from bootstrap.cli.options import CloudOptions, ShardRequest
+from bootstrap.cli.runtime import fail, watch
 from bootstrap.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bootstrap.cloud.protocol import Cloud
     from bootstrap.manifest.desired import Desired, DesiredProject
     from bootstrap.report.model import RunReport
+    from bootstrap.report.run import RunInfo
 
 
 def today(as_of: dt.date | None) -> dt.date:
@@ -45,34 +46,39 @@ def load_desired(paths: Sequence[str], as_of: dt.date) -> Desired:
 
 
 def select_shard(
-    projects: Sequence[DesiredProject], spec: str | None, env: Mapping[str, str]
-) -> list[DesiredProject]:
-    """The K-th of N deterministic shards (sha256 of the project id).
+    projects: Sequence[DesiredProject],
+    request: ShardRequest,
+    env: Mapping[str, str],
+    *,
+    command: str,
+    date: dt.date,
+) -> tuple[list[DesiredProject], RunInfo]:
+    """This task's shard of the projects (all of them when unsharded) and the run it belongs to.
 
-    `--shard K/N` counts K from 1; Cloud Run jobs set CLOUD_RUN_TASK_INDEX (from 0) and
-    CLOUD_RUN_TASK_COUNT, which are used when --shard is not given.
+    The population is the whole list before sharding, so every shard of one run records the
+    same count and digest, and `report merge` can tell a missing shard.
     """
-    from bootstrap.jobs.shard import in_shard, parse_shard
+    from bootstrap.jobs.shard import population_digest, run_id, select, shard_from
+    from bootstrap.report.run import RunInfo
 
-    if spec is not None:
-        try:
-            index, count = parse_shard(spec)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--shard") from None
-    elif "CLOUD_RUN_TASK_COUNT" in env:
-        # A bad value must stop the run: an index past the count would select no project and
-        # report the shard compliant.
-        task_index, task_count = env.get("CLOUD_RUN_TASK_INDEX", "0"), env["CLOUD_RUN_TASK_COUNT"]
-        try:
-            index, count = parse_shard(f"{int(task_index) + 1}/{int(task_count)}")
-        except ValueError:
-            raise click.UsageError(
-                f"CLOUD_RUN_TASK_INDEX={task_index!r} and CLOUD_RUN_TASK_COUNT={task_count!r} "
-                "must be integers with 0 <= index < count (or pass --shard K/N)"
-            ) from None
-    else:
-        return list(projects)
-    return [p for p in projects if in_shard(p.project_id, index=index, count=count)]
+    try:
+        shard = shard_from(request.shard, env, shard_count=request.shard_count)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    ids = [p.project_id for p in projects]
+    digest = population_digest(ids)
+    run = RunInfo(
+        id=run_id(request.run_id, env, command=command, digest=digest, today=date),
+        started_at=dt.datetime.now(dt.UTC),
+        shard_index=shard.index + 1 if shard else None,
+        shard_count=shard.count if shard else None,
+        population_count=len(ids),
+        population_digest=digest,
+    )
+    if shard is None:
+        return list(projects), run
+    chosen = select(ids, shard)
+    return [p for p in projects if p.project_id in chosen], run
 
 
 def connect(options: CloudOptions, *, as_of: dt.date, clock: Clock | None = None) -> Cloud:
@@ -101,7 +107,39 @@ def connect(options: CloudOptions, *, as_of: dt.date, clock: Clock | None = None
         clock=clock or SystemClock(),
         as_of=as_of,
     )
-    return gcp_connect(settings)
+    cloud = gcp_connect(settings)
+    watch(cloud.in_flight)
+    return cloud
+
+
+def check_inputs(
+    outputs: Sequence[str], *, cloud: bool = True, summary: bool = True, env_file: bool = False
+) -> None:
+    """Everything a run will need besides the cloud, checked before its first request: the
+    emulator address (for a `cloud` command), each --output, $GITHUB_STEP_SUMMARY (for a
+    `summary`) and $GITHUB_ENV (for `env_file`). Raises BootstrapError naming the first that is
+    not usable."""
+    from bootstrap.gcp.settings import EMULATOR_HOST_ENV, check_emulator_host
+    from bootstrap.report.outputs import STEP_SUMMARY_VARIABLE, check_appendable, check_outputs
+
+    host = os.environ.get(EMULATOR_HOST_ENV)
+    if host and cloud:
+        check_emulator_host(host)
+    check_outputs(outputs)
+    if summary:
+        check_appendable(STEP_SUMMARY_VARIABLE, os.environ)
+    if env_file:
+        check_appendable("GITHUB_ENV", os.environ)
+
+
+def stop_if_unreachable(cloud: Cloud) -> None:
+    """End the command with one line when the endpoint refused the run's first requests: the
+    per-project failures behind it would all say the same thing, and nothing was checked."""
+    from bootstrap.errors import BootstrapError, Failure
+
+    failure = getattr(cloud, "unreachable", None)
+    if isinstance(failure, Failure):
+        raise BootstrapError(failure)
 
 
 def emit_report(report: RunReport, fmt: str, outputs: Sequence[str]) -> None:
@@ -114,11 +152,15 @@ def emit_report(report: RunReport, fmt: str, outputs: Sequence[str]) -> None:
     if fmt == "table" and sys.stdout.isatty():
         width = max(80, min(os.get_terminal_size().columns, 120))
     click.echo(render(report, Format(fmt), width=width, color=color), nl=False)
+    # Checked before the run (check_inputs); this catches what changed since, in one line.
     try:
         write_outputs(report, parse_outputs(outputs, None))
     except (OSError, ValueError) as error:
         fail(f"could not write the report: {error}")
-    append_step_summary(report, os.environ)
+    try:
+        append_step_summary(report, os.environ)
+    except OSError as error:
+        fail(f"could not append to $GITHUB_STEP_SUMMARY: {error.strerror or error}")
 
 
 def confirm_apply(yes: bool, change_count: int) -> None:

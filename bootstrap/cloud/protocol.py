@@ -97,6 +97,10 @@ class Cloud(Protocol):
 
     def search_projects(self, *, parent: str) -> Iterator[ObservedProject]: ...
 
+    def list_folders(self, parent: str) -> list[str]:
+        """The `folders/N` directly under an organization or folder (folders.list)."""
+        ...
+
     def test_project_permissions(
         self, project_id: str, permissions: Sequence[str]
     ) -> frozenset[str]: ...

@@ -16,7 +16,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from bootstrap.emulator import billing, crm, google_errors, operations, serviceusage, vertex
+from bootstrap.emulator import (
+    billing,
+    crm,
+    folders,
+    google_errors,
+    operations,
+    serviceusage,
+    vertex,
+)
 from bootstrap.emulator.calls import Call, Reply, Route
 from bootstrap.emulator.control import control
 from bootstrap.emulator.faults import Action, Faults, Phase, Rule
@@ -43,7 +51,12 @@ class EmulatorApp:
         self.quiet = quiet
         self.routes: dict[str, list[tuple[re.Pattern[str], Route]]] = {}
         for route in (
-            crm.ROUTES + operations.ROUTES + serviceusage.ROUTES + billing.ROUTES + vertex.ROUTES
+            crm.ROUTES
+            + folders.ROUTES
+            + operations.ROUTES
+            + serviceusage.ROUTES
+            + billing.ROUTES
+            + vertex.ROUTES
         ):
             self.routes.setdefault(route.method, []).append(
                 (re.compile(route.pattern + r"/?"), route)
@@ -121,19 +134,30 @@ class EmulatorApp:
                 )
             principal = self.store.principal(_bearer(scope))
             email = principal.email
-            consumer = f"projects/{params.get('p', '')}" if "p" in params else email
             self.quotas.charge(
                 self.store.world.quotas,
                 route,
                 principal=email,
                 now=self.store.clock.elapsed(),
-                consumer=consumer,
+                consumer=self._consumer(params, email),
+                retry_info=self.store.world.behaviour.retry_info_on_429,
             )
             query = parse_qs(scope["query_string"].decode("latin-1"))
             call = Call(scope["method"], scope["path"], params, query, _json(body), principal)
             return route.handler(self.store, call), email
         except google_errors.ApiError as exc:
-            return Reply(status=exc.http, body=exc.body()), email
+            error: Any = exc.body()
+            # Row 16 (reported): the chat route may wrap its error in a one-element array.
+            if route is not None and route.pattern.endswith("/chat/completions"):
+                error = [error] if self.store.world.chat.array_errors else error
+            return Reply(status=exc.http, body=error), email
+
+    def _consumer(self, params: dict[str, str], email: str) -> str:
+        """Google names the consumer project by number (row 21), whatever the caller used."""
+        if "p" not in params:
+            return email
+        project = self.store.project(params["p"])
+        return f"projects/{project.number if project else params['p']}"
 
     async def _fault_at(
         self, phase: Phase, rule: Rule | None, scope: dict[str, Any], receive: Receive, send: Send

@@ -74,7 +74,9 @@ def get_v1(store: Store, call: Call) -> Reply:
     try:
         return Reply(body=v1_json(readable_project(store, call, call.params["p"])))
     except google_errors.ApiError as exc:
+        # The recorded v1 answer is the bare message: no ErrorInfo (k8s-config-connector logs).
         exc.message = "The caller does not have permission"
+        exc.details = []
         raise
 
 

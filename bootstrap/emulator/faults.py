@@ -64,7 +64,18 @@ class Rule:
         return -1 if self.times < 0 else max(0, self.times - self.fired)
 
 
+def _choice(kind: type[StrEnum], value: Any, what: str) -> Any:
+    """`kind(value)`, or a ValueError naming the allowed values."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise ValueError(f"fault rule: unknown {what} {value!r} (one of {allowed})") from None
+
+
 def parse_rule(raw: dict[str, Any]) -> Rule:
+    if not isinstance(raw, dict):
+        raise ValueError(f"fault rule: expected a mapping, got {raw!r}")
     unknown = set(raw) - RULE_KEYS
     if unknown:
         raise ValueError(f"fault rule: unknown keys {sorted(unknown)}")
@@ -81,8 +92,8 @@ def parse_rule(raw: dict[str, Any]) -> Rule:
         after=int(raw.get("after", 0)),
         times=int(raw.get("times", 1)),
         probability=float(raw.get("probability", 1.0)),
-        phase=Phase(raw.get("phase", "before")),
-        action=Action(raw.get("action", "respond")),
+        phase=_choice(Phase, raw.get("phase", "before"), "phase"),
+        action=_choice(Action, raw.get("action", "respond"), "action"),
         status=int(raw.get("status", 500)),
         body=raw.get("body"),
         headers={str(k): str(v) for k, v in (raw.get("headers") or {}).items()},

@@ -78,11 +78,14 @@ def unauthenticated() -> ApiError:
 
 
 def permission_denied(permission: str, resource: str, *, domain: str) -> ApiError:
+    """The message names the resource as given (with any `//host/` prefix); ErrorInfo's
+    `resource` never carries that prefix (rows 2 and 17: captured bodies)."""
+    bare = resource.split("/", 3)[3] if resource.startswith("//") else resource
     return ApiError(
         403,
         "PERMISSION_DENIED",
         f"Permission '{permission}' denied on resource '{resource}' (or it may not exist).",
-        [error_info("IAM_PERMISSION_DENIED", domain, permission=permission, resource=resource)],
+        [error_info("IAM_PERMISSION_DENIED", domain, permission=permission, resource=bare)],
     )
 
 
@@ -98,6 +101,7 @@ def consumer_invalid(project: str, *, service: str) -> ApiError:
                 "googleapis.com",
                 consumer=f"projects/{project}",
                 service=service,
+                containerInfo=project,
             )
         ],
     )
@@ -162,7 +166,9 @@ def billing_disabled(number: str, service: str) -> ApiError:
 
 
 def billing_required_for_enable(number: str, services: list[str]) -> ApiError:
+    """Row 5 (captured body): the subject repeats `&services=` once per service."""
     joined = ",".join(services)
+    repeated = "".join(f"&services={s}" for s in services)
     return failed_precondition(
         f"Billing account for project '{number}' is not found. Billing must be enabled for "
         f"activation of service(s) '{joined}' to proceed.",
@@ -171,7 +177,7 @@ def billing_required_for_enable(number: str, services: list[str]) -> ApiError:
             "violations": [
                 {
                     "type": "googleapis.com/billing-enabled",
-                    "subject": f"?error_code=390001&project={number}&services={joined}",
+                    "subject": f"?error_code=390001&project={number}{repeated}",
                 }
             ],
         },
@@ -185,24 +191,43 @@ def billing_required_for_enable(number: str, services: list[str]) -> ApiError:
 
 
 def rate_limited(
-    *, service: str, metric: str, limit: str, value: int, consumer: str, retry_s: int
+    *,
+    service: str,
+    metric: str,
+    limit: str,
+    value: int,
+    consumer: str,
+    retry_s: int | None,
+    metric_title: str = "",
+    limit_title: str = "",
 ) -> ApiError:
+    """Row 21 (captured bodies): the message names the consumer `project_number:N` and the
+    metric and limit by their display names; ErrorInfo says `projects/N`. Google sends no
+    RetryInfo; `retry_s` adds one only when the world asks for it."""
+    number = consumer.removeprefix("projects/")
+    named = f"project_number:{number}" if consumer.startswith("projects/") else consumer
+    retry = (
+        [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_s}s"}]
+        if retry_s is not None
+        else []
+    )
     return ApiError(
         429,
         "RESOURCE_EXHAUSTED",
-        f"Quota exceeded for quota metric '{metric}' and limit '{limit}' of service '{service}' "
-        f"for consumer '{consumer}'.",
+        f"Quota exceeded for quota metric '{metric_title or metric}' and limit "
+        f"'{limit_title or limit}' of service '{service}' for consumer '{named}'.",
         [
             error_info(
                 "RATE_LIMIT_EXCEEDED",
                 "googleapis.com",
-                service=service,
                 consumer=consumer,
-                quota_metric=f"{service}/{metric}",
                 quota_limit=limit,
                 quota_limit_value=str(value),
+                quota_location="global",
+                quota_metric=f"{service}/{metric}",
+                service=service,
             ),
-            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_s}s"},
+            *retry,
             {
                 "@type": "type.googleapis.com/google.rpc.Help",
                 "links": [
@@ -213,4 +238,28 @@ def rate_limited(
                 ],
             },
         ],
+    )
+
+
+def not_servable(publisher_model: str, location: str) -> ApiError:
+    """Row 13: a model not offered in the region is a 400, not a 404."""
+    return failed_precondition(
+        f"Publisher Model `{publisher_model}` is not servable in region {location}."
+    )
+
+
+def model_not_found(publisher_model: str) -> ApiError:
+    """Row 14: an unknown (or retired) model id."""
+    return not_found(
+        f"Publisher Model `{publisher_model}` was not found or your project does not have access "
+        "to it. Please ensure you are using a valid model version. For more information, see: "
+        "https://cloud.google.com/vertex-ai/generative-ai/docs/learn/model-versions"
+    )
+
+
+def not_allowed_to_use(number: str, project_key: str, location: str, model: str) -> ApiError:
+    """Row 12: the first identifier is the project NUMBER, the resource echoes the caller's."""
+    return failed_precondition(
+        f"Project `{number}` is not allowed to use Publisher Model "
+        f"`projects/{project_key}/locations/{location}/{model}`"
     )

@@ -25,7 +25,7 @@ def render(store: Store, op: dict[str, Any]) -> dict[str, Any]:
 
 def get_operation(store: Store, call: Call) -> Reply:
     name = f"operations/{call.params['op']}"
-    if name == serviceusage.NOOP:
+    if name == serviceusage.NOOP and not store.world.behaviour.noop_operation_get_404:
         return Reply(
             body={
                 "name": name,

@@ -1,8 +1,9 @@
 """Optional per-principal, per-API rate quotas as token buckets on the virtual clock.
 
 Each bucket holds one minute of quota and refills continuously; an empty bucket answers 429
-RESOURCE_EXHAUSTED with ErrorInfo RATE_LIMIT_EXCEEDED and a RetryInfo delay. Off unless the
-world says `quotas: {enabled: true}`.
+RESOURCE_EXHAUSTED with ErrorInfo RATE_LIMIT_EXCEEDED, as Google does without RetryInfo (row 21)
+unless the world says `behaviour: {retry_info_on_429: true}`. Off unless the world says
+`quotas: {enabled: true}`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,17 @@ def limit_for(quotas: Quotas, api: str, kind: QuotaKind) -> tuple[int, str, str]
     return 0, "", ""
 
 
+# Display names Google puts in the 429 message (row 21: 'Read requests', 'Mutate requests').
+_TITLES = {
+    "read_requests": "Read requests",
+    "mutate_requests": "Mutate requests",
+    "write_requests": "Write requests",
+    "ReadRequestsPerMinutePerProject": "Read requests per minute",
+    "MutateRequestsPerMinutePerProject": "Mutate requests per minute",
+    "WriteRequestsPerMinutePerProject": "Write requests per minute",
+}
+
+
 class QuotaBuckets:
     def __init__(self) -> None:
         # (principal, api, kind) -> (tokens, virtual time of last refill)
@@ -56,7 +68,14 @@ class QuotaBuckets:
         self.buckets = {}
 
     def charge(
-        self, quotas: Quotas, route: Route, *, principal: str, now: float, consumer: str
+        self,
+        quotas: Quotas,
+        route: Route,
+        *,
+        principal: str,
+        now: float,
+        consumer: str,
+        retry_info: bool = False,
     ) -> None:
         if not quotas.enabled:
             return
@@ -73,6 +92,7 @@ class QuotaBuckets:
             retry = max(1, math.ceil((cost - tokens) / rate))
             raise google_errors.rate_limited(
                 service=f"{route.api}.googleapis.com", metric=metric, limit=limit, value=per_min,
-                consumer=consumer, retry_s=retry,
+                consumer=consumer, retry_s=retry if retry_info else None,
+                metric_title=_TITLES.get(metric, ""), limit_title=_TITLES.get(limit, ""),
             )  # fmt: skip
         self.buckets[key] = (tokens - cost, now)

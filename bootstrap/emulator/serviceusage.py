@@ -105,10 +105,23 @@ def batch_get(store: Store, call: Call) -> Reply:
     return Reply(body={"services": services} if services else {})
 
 
-def _metadata(project_number: str, services: list[str]) -> dict[str, Any]:
+EMPTY_METADATA = {"@type": "type.googleapis.com/google.protobuf.Empty", "value": {}}
+
+
+def _metadata(kind: str) -> dict[str, Any]:
+    """Row 10 (recorded against real GCP): `:enable` and `:disable` type their metadata as
+    protobuf.Empty; batchEnable's OperationMetadata carries no `resourceNames`."""
+    if kind == "su_batch":
+        return {"@type": T_SU + "OperationMetadata"}
+    return dict(EMPTY_METADATA)
+
+
+def _service_state(project: Project, name: str) -> dict[str, Any]:
+    """A service inside a done operation's response: name, parent and state only (row 10)."""
     return {
-        "@type": T_SU + "OperationMetadata",
-        "resourceNames": [f"projects/{project_number}/services/{s}" for s in services],
+        "name": f"projects/{project.number}/services/{name}",
+        "parent": f"projects/{project.number}",
+        "state": "ENABLED" if name in project.services else "DISABLED",
     }
 
 
@@ -120,13 +133,13 @@ _RESPONSES: dict[str, tuple[str, bool]] = {
 _BATCH_RESPONSE = ("BatchEnableServicesResponse", False)
 
 
-def _response(store: Store, project: Project, kind: str, services: list[str]) -> dict[str, Any]:
+def _response(project: Project, kind: str, services: list[str]) -> dict[str, Any]:
     response_type, single = _RESPONSES.get(kind, _BATCH_RESPONSE)
     response: dict[str, Any] = {"@type": T_SU + response_type}
     if single:
-        response["service"] = service_json(store, project, services[0])
+        response["service"] = _service_state(project, services[0])
     else:
-        response["services"] = [service_json(store, project, s) for s in services]
+        response["services"] = [_service_state(project, s) for s in services]
     return response
 
 
@@ -134,19 +147,19 @@ def operation_json(store: Store, op: dict[str, Any]) -> dict[str, Any]:
     """An enable, disable or batch-enable operation as the Service Usage clients expect it."""
     services: list[str] = op["payload"]["services"]
     project = store.project(op["project"])
-    metadata = _metadata(project.number if project else op["project"], services)
     return operation_body(
-        op, project, metadata, lambda found: _response(store, found, op["kind"], services)
+        op, project, _metadata(op["kind"]), lambda found: _response(found, op["kind"], services)
     )
 
 
-def _noop(store: Store, project: Project, services: list[str], kind: str) -> dict[str, Any]:
-    """What enabling already-enabled services answers: an operation born done, never stored."""
+def _noop(project: Project, services: list[str], kind: str) -> dict[str, Any]:
+    """What enabling enabled services (or disabling a disabled one, row 1) answers: an
+    operation born done, never stored."""
     return {
         "name": NOOP,
-        "metadata": _metadata(project.number, services),
+        "metadata": _metadata(kind),
         "done": True,
-        "response": _response(store, project, kind, services),
+        "response": _response(project, kind, services),
     }
 
 
@@ -155,8 +168,8 @@ def _check_enable(store: Store, project: Project, services: list[str]) -> None:
     for service in services:
         if store.activating(project, service):
             raise google_errors.failed_precondition(
-                "Another activation or deactivation is in progress for service(s) "
-                f"'{service}' in project '{project.number}'. Please retry later."
+                "Another activation or deactivation is in progress for the following "
+                f"service(s): {service} and project {project.number}."
             )
     paid = [s for s in services if store.services[s].requires_billing and s not in project.services]
     if paid and not store.billing_enabled(project):
@@ -168,7 +181,7 @@ def enable(store: Store, call: Call) -> Reply:
     service = call.params["s"]
     _check_enable(store, project, [service])
     if service in project.services:
-        return Reply(body=_noop(store, project, [service], "su_enable"))
+        return Reply(body=_noop(project, [service], "su_enable"))
     op = store.new_operation(kind="su_enable", project=project, payload={"services": [service]})
     return Reply(body=operation_json(store, op))
 
@@ -176,18 +189,21 @@ def enable(store: Store, call: Call) -> Reply:
 def batch_enable(store: Store, call: Call) -> Reply:
     project = _project(store, call, "serviceusage.services.enable")
     ids = list(call.field("serviceIds", "service_ids") or [])
-    if len(ids) < 2:
+    if len(ids) < 2 and store.world.behaviour.batch_enable_single_refused:  # row 9: UNKNOWN
         raise google_errors.invalid_argument(
             "Request contains an invalid argument: batchEnable needs at least two service ids; "
             "enable a single service with services.enable."
         )
-    if len(ids) > 20:
-        raise google_errors.invalid_argument(
-            "Request contains an invalid argument: at most 20 services per batchEnable."
+    if len(ids) > 20:  # row 8: confirmed message and reason
+        raise google_errors.ApiError(
+            400,
+            "INVALID_ARGUMENT",
+            "Number of services must not exceed the maximum batch size (20).",
+            [google_errors.error_info("SU_MAX_BATCH_SIZE_EXCEEDED", DOMAIN)],
         )
     _check_enable(store, project, ids)
     if all(s in project.services for s in ids):
-        return Reply(body=_noop(store, project, ids, "su_batch"))
+        return Reply(body=_noop(project, ids, "su_batch"))
     op = store.new_operation(kind="su_batch", project=project, payload={"services": ids})
     return Reply(body=operation_json(store, op))
 
@@ -198,12 +214,11 @@ def disable(store: Store, call: Call) -> Reply:
     _known(store, [service])
     if store.activating(project, service):
         raise google_errors.failed_precondition(
-            "Another activation or deactivation is in progress."
+            "Another activation or deactivation is in progress for the following "
+            f"service(s): {service} and project {project.number}."
         )
     if service not in project.services:
-        raise google_errors.failed_precondition(
-            f"Service {service} is not enabled for project {project.number}."
-        )
+        return Reply(body=_noop(project, [service], "su_disable"))
     op = store.new_operation(kind="su_disable", project=project, payload={"services": [service]})
     return Reply(body=operation_json(store, op))
 

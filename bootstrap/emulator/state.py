@@ -117,6 +117,14 @@ class Store:
         account = self.accounts.get(project.billing_account or "")
         return bool(account and account.open)
 
+    def billing_usable(self, project: Project) -> bool:
+        """Billing as a lagging data plane sees it: the pre-link view until the lag has passed."""
+        view = self.stale_billing.get(project.number)
+        if view is not None and self.clock.elapsed() < view.until:
+            account = self.accounts.get(view.account or "")
+            return bool(account and account.open)
+        return self.billing_enabled(project)
+
     # -- IAM ---------------------------------------------------------------------------------
     def ancestors(self, resource: str) -> list[str]:
         """The resource, then its parents up to the organization, then `*`."""

@@ -44,10 +44,6 @@ def publisher_model_json(offer: ModelOffer) -> dict[str, Any]:
     }
 
 
-def _not_found(name: str) -> google_errors.ApiError:
-    return google_errors.not_found(f"Publisher Model `{name}` not found.")
-
-
 def retired(store: Store, offer: ModelOffer) -> bool:
     return bool(offer.retired_on) and store.clock.now().date() >= date.fromisoformat(
         str(offer.retired_on)
@@ -58,7 +54,7 @@ def get_publisher_model(store: Store, call: Call) -> Reply:
     name = f"publishers/{call.params['pub']}/models/{call.params['m']}"
     offer = store.models.get(name)
     if offer is None:
-        raise _not_found(name)
+        raise google_errors.model_not_found(name)
     return Reply(body=publisher_model_json(offer))
 
 
@@ -78,13 +74,17 @@ def _require_service(store: Store, project: Project, service: str, *, with_lag: 
         )
 
 
-def _require_billing(store: Store, project: Project) -> None:
-    if not store.billing_enabled(project):
+def _require_billing(store: Store, project: Project, *, with_lag: bool = False) -> None:
+    """`with_lag` (row 4, world `chat.billing_lag`): the data plane sees a new link late."""
+    enabled = store.billing_usable(project) if with_lag else store.billing_enabled(project)
+    if not enabled:
         raise google_errors.billing_disabled(project.number, DOMAIN)
 
 
 def enable_model(store: Store, call: Call) -> Reply:
-    project = _project(store, call, "consumerprocurement.consents.grant")
+    """Row 18: the permission is a world setting (Google's is unconfirmed), and a world may make
+    a project's enableModel answer 200 with ENABLEMENT_STATE_FAILED (prerequisites unmet)."""
+    project = _project(store, call, store.world.behaviour.enable_model_permission)
     store.settle(project)
     _require_service(store, project, DOMAIN, with_lag=False)
     _require_service(store, project, PROCUREMENT, with_lag=False)
@@ -92,13 +92,15 @@ def enable_model(store: Store, call: Call) -> Reply:
     name = f"publishers/{call.params['pub']}/models/{call.params['m']}"
     offer = store.models.get(name)
     if offer is None or retired(store, offer):
-        raise _not_found(name)
-    if name not in project.models:
+        raise google_errors.model_not_found(name)
+    failed = project.project_id in store.world.behaviour.enable_model_fails
+    if not failed and name not in project.models:
         project.models.append(name)
     location = offer.locations[0] if offer.locations else "global"
+    state = "ENABLEMENT_STATE_FAILED" if failed else "ENABLEMENT_STATE_SUCCEEDED"
     return Reply(
         body={
-            "enablementState": "ENABLEMENT_STATE_SUCCEEDED",
+            "enablementState": state,
             "publisherEndpoint": f"projects/{call.params['p']}/locations/{location}/{name}",
         }
     )
@@ -128,7 +130,9 @@ def chat_completions(store: Store, call: Call) -> Reply:
     suffix = f"/locations/{location}/endpoints/openapi"
     project = _project(store, call, "aiplatform.endpoints.predict", suffix)
     _require_service(store, project, DOMAIN, with_lag=True)
-    _require_billing(store, project)
+    if store.world.chat.require_procurement:  # row 26: UNKNOWN, off by default
+        _require_service(store, project, PROCUREMENT, with_lag=True)
+    _require_billing(store, project, with_lag=store.world.chat.billing_lag)
     request = call.body
     if not isinstance(request, dict) or not isinstance(request.get("messages"), list):
         raise google_errors.invalid_argument("Request contains an invalid argument.")
@@ -140,14 +144,13 @@ def chat_completions(store: Store, call: Call) -> Reply:
     publisher, model = model_id.split("/", 1)
     name = f"publishers/{publisher}/models/{model}"
     offer = store.models.get(name)
-    if offer is None or location not in offer.locations or retired(store, offer):
-        raise _not_found(f"projects/{project.number}/locations/{location}/{name}")
+    full = f"projects/{project.number}/locations/{location}/{name}"
+    if offer is None or retired(store, offer):
+        raise google_errors.model_not_found(full)
+    if location not in offer.locations:
+        raise google_errors.not_servable(full, location)
     if name not in project.models:
-        pid = call.params["p"]
-        raise google_errors.failed_precondition(
-            f"Project `{pid}` is not allowed to use Publisher Model "
-            f"`projects/{pid}/locations/{location}/{name}`"
-        )
+        raise google_errors.not_allowed_to_use(project.number, call.params["p"], location, name)
     result = answer(request)
     created = int(store.clock.now().timestamp())
     ident = f"chatcmpl-{abs(hash((model_id, created, time.monotonic_ns()))):x}"[:30]
@@ -157,7 +160,20 @@ def chat_completions(store: Store, call: Call) -> Reply:
         return Reply(
             events=_stream(store, result, ident=ident, created=created, model=model_id, usage=usage)
         )
-    return Reply(body=_completion(result, ident=ident, created=created, model=model_id))
+    body = _completion(result, ident=ident, created=created, model=model_id)
+    _rename_reasoning(body["choices"][0]["message"], store.world.chat.reasoning_field)
+    return Reply(body=body)
+
+
+def _rename_reasoning(message: dict[str, Any], field: str) -> None:
+    """Row 19: vLLM renamed `reasoning_content` to `reasoning`; the world picks what is sent."""
+    text = message.pop("reasoning_content", None)
+    if text is None:
+        return
+    if field in ("reasoning", "both"):
+        message["reasoning"] = text
+    if field in ("reasoning_content", "both"):
+        message["reasoning_content"] = text
 
 
 def _usage(result: Answer) -> dict[str, Any]:
@@ -212,6 +228,7 @@ async def _stream(
     yield _chunk(head, {"role": "assistant", "content": ""})
     for delta in _deltas(result):
         await store.clock.sleep(timing.token_interval_ms / 1000)
+        _rename_reasoning(delta, store.world.chat.reasoning_field)
         yield _chunk(head, delta)
     yield _chunk(head, {}, str(result.finish))
     if usage:

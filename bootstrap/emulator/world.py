@@ -112,6 +112,31 @@ class Quotas:
 
 
 @dataclass(slots=True)
+class Behaviour:
+    """Knobs for behaviours the public evidence leaves open (docs/emulator.md names the row)."""
+
+    batch_enable_single_refused: bool = True  # row 9: UNKNOWN (a Terraform comment only)
+    retry_info_on_429: bool = False  # row 21: Google's rate-limit 429s carry no RetryInfo
+    noop_operation_get_404: bool = True  # row 1: GET of the noop operation answers 404 (reported)
+    # Row 18: the permission enableModel checks is unknown; this is the emulator's guess.
+    enable_model_permission: str = "consumerprocurement.consents.grant"
+    enable_model_fails: list[str] = field(default_factory=list)  # row 18: ids answered FAILED
+
+
+@dataclass(slots=True)
+class ChatSettings:
+    """The OpenAI-compatible chat route's open questions (rows 4, 16, 19, 26)."""
+
+    reasoning_field: str = "reasoning"  # row 19: reasoning | reasoning_content | both
+    billing_lag: bool = False  # row 4: BILLING_DISABLED lags a new link by billing_propagation_s
+    require_procurement: bool = False  # row 26: UNKNOWN; off
+    array_errors: bool = False  # row 16: errors wrapped in a one-element JSON array
+
+
+REASONING_FIELDS = ("reasoning", "reasoning_content", "both")
+
+
+@dataclass(slots=True)
 class World:
     principals: list[Principal] = field(default_factory=list)
     organizations: list[Organization] = field(default_factory=list)
@@ -122,6 +147,8 @@ class World:
     projects: list[Project] = field(default_factory=list)
     timing: Timing = field(default_factory=Timing)
     quotas: Quotas = field(default_factory=Quotas)
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    chat: ChatSettings = field(default_factory=ChatSettings)
     clock_start: str = DEFAULT_START
     operations: list[dict[str, Any]] = field(default_factory=list)
 
@@ -164,7 +191,7 @@ def _keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:
 
 WORLD_KEYS = {
     "principals", "organizations", "folders", "billing_accounts", "models", "services",
-    "projects", "timing", "quotas", "clock", "operations",
+    "projects", "timing", "quotas", "clock", "operations", "behaviour", "chat",
 }  # fmt: skip
 
 
@@ -187,6 +214,10 @@ def world_from_dict(raw: dict[str, Any] | None, *, seed: int = 0) -> World:
     ]
     world.timing = _settings(Timing, raw.get("timing"), "timing")
     world.quotas = _settings(Quotas, raw.get("quotas"), "quotas")
+    world.behaviour = _settings(Behaviour, raw.get("behaviour"), "behaviour")
+    world.chat = _settings(ChatSettings, raw.get("chat"), "chat")
+    if world.chat.reasoning_field not in REASONING_FIELDS:
+        raise ValueError(f"chat.reasoning_field: one of {list(REASONING_FIELDS)}")
     world.operations = [dict(op) for op in raw.get("operations", [])]
     return world
 
@@ -265,7 +296,7 @@ def _project(raw: dict[str, Any], *, seed: int, default_time: str) -> Project:
     )
 
 
-Settings = TypeVar("Settings", Timing, Quotas)
+Settings = TypeVar("Settings", Timing, Quotas, Behaviour, ChatSettings)
 
 
 def _settings(kind: type[Settings], raw: dict[str, Any] | None, where: str) -> Settings:
@@ -294,6 +325,8 @@ def world_to_dict(world: World) -> dict[str, Any]:
         "projects": [_project_dict(p) for p in world.projects],
         "timing": _settings_dict(world.timing),
         "quotas": _settings_dict(world.quotas),
+        "behaviour": _settings_dict(world.behaviour),
+        "chat": _settings_dict(world.chat),
         "clock": {"start": world.clock_start},
         "operations": [dict(op) for op in world.operations],
     }
@@ -345,8 +378,9 @@ def _project_dict(project: Project) -> dict[str, Any]:
     }
 
 
-def _settings_dict(settings: Timing | Quotas) -> dict[str, Any]:
-    return {k: getattr(settings, k) for k in type(settings).__dataclass_fields__}
+def _settings_dict(settings: Timing | Quotas | Behaviour | ChatSettings) -> dict[str, Any]:
+    values = {k: getattr(settings, k) for k in type(settings).__dataclass_fields__}
+    return {k: list(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
 def load_world_source(source: dict[str, Any] | str | Path | None) -> dict[str, Any]:

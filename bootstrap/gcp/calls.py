@@ -4,6 +4,10 @@ The order matters. A request first waits for a rate-limit token (on the clock, h
 then takes one of `concurrency` slots only for the time it is on the wire; backoff sleeps and
 operation polling happen outside the slot, so a project that waits never blocks the others.
 Failures leave as BootstrapError(Failure) with the google exception chained (`raise ... from`).
+
+Around the wire, each attempt also feeds `Reachability` (a dead endpoint stops the run after a
+few refused attempts) and, for a mutation, `InFlight` (what an interrupt may have left applied);
+each wait is told to `notify` as a `RetryEvent`.
 """
 
 from __future__ import annotations
@@ -18,9 +22,19 @@ from bootstrap.clock import Clock
 from bootstrap.cloud.priority import REQUEST_PRIORITY, PrioritySlots
 from bootstrap.cloud.protocol import CallStats
 from bootstrap.errors import BootstrapError, Cause, Failure
-from bootstrap.gcp.exceptions import judge, to_failure
+from bootstrap.gcp.exceptions import is_answer, judge, to_failure
+from bootstrap.gcp.inflight import InFlight, Sending
 from bootstrap.gcp.ratelimit import RateLimiter
-from bootstrap.gcp.retry import Judgement, Observer, RetryLoop, Verdict
+from bootstrap.gcp.reachability import Reachability
+from bootstrap.gcp.retry import (
+    Judgement,
+    Notify,
+    Observer,
+    RetryEvent,
+    RetryEventKind,
+    RetryLoop,
+    Verdict,
+)
 
 T = TypeVar("T")
 
@@ -63,8 +77,14 @@ class Caller:
         refresh: Callable[[], None],
         seed: int | None = None,
         login_remedy: str | None = None,
+        endpoint: str = "the API endpoint",
+        endpoint_remedy: str = "check the network (proxy, firewall) and rerun",
+        notify: Notify | None = None,
     ) -> None:
         self.stats = CallStats()
+        self.reachability = Reachability(endpoint, remedy=endpoint_remedy)
+        self.in_flight = InFlight()
+        self._notify = notify
         self._login_remedy = login_remedy
         self._limiter = limiter
         self._slots = PrioritySlots(concurrency)
@@ -99,33 +119,85 @@ class Caller:
         about (its `api` is filled in from `method`).
         """
         api = method.partition(".")[0]
+        notify = self._notifier(method, context)
         try:
-            return self._loops[api].run(
-                self._attempt(method, send, bucket=bucket, weight=weight),
-                deadline_s=deadline_s or self._deadline_s,
-                recover=recover,
-                observe=self._observer(bucket),
-            )
+            if recover is None:
+                return self._loops[api].run(
+                    self._attempt(method, send, bucket=bucket, weight=weight, notify=notify),
+                    deadline_s=deadline_s or self._deadline_s,
+                    observe=self._observer(bucket),
+                    notify=notify,
+                )
+            with self.in_flight.mutation(_describe(method, context)) as sending:
+                return self._loops[api].run(
+                    self._attempt(
+                        method, send, bucket=bucket, weight=weight, notify=notify, sending=sending
+                    ),
+                    deadline_s=deadline_s or self._deadline_s,
+                    recover=recover,
+                    observe=self._observer(bucket),
+                    notify=notify,
+                )
         except BootstrapError:
             raise
         except Exception as exc:
             raise BootstrapError(self._failure(exc, context, api=api)) from exc
 
     def _attempt(
-        self, method: str, send: Callable[[float], T], *, bucket: str, weight: float
+        self,
+        method: str,
+        send: Callable[[float], T],
+        *,
+        bucket: str,
+        weight: float,
+        notify: Notify | None,
+        sending: Sending | None = None,
     ) -> Callable[[float], T]:
         """One attempt: a rate-limit token first (holding nothing), then a slot while on the wire."""
 
         def attempt(remaining_s: float) -> T:
-            self._limiter.acquire(bucket, weight)
+            self.reachability.check()  # a dead endpoint: nothing more is sent, nor waited for
+            waited = self._limiter.acquire(bucket, weight)
+            if waited > 0 and notify is not None:
+                notify(RetryEvent(kind=RetryEventKind.RATE_LIMIT_WAIT, attempts=0, delay_s=waited))
             self._slots.acquire(REQUEST_PRIORITY.get())
             try:
                 self.stats.add_request(method)
-                return send(min(self._timeout_s, remaining_s))
+                return self._on_the_wire(method, send, min(self._timeout_s, remaining_s), sending)
             finally:
                 self._slots.release()
 
         return attempt
+
+    def _on_the_wire(
+        self, method: str, send: Callable[[float], T], timeout_s: float, sending: Sending | None
+    ) -> T:
+        """Send once, telling the ledgers whether an answer came back."""
+        if sending is not None:
+            sending.sending()
+        try:
+            result = send(timeout_s)
+        except Exception as exc:
+            if sending is not None:
+                lost = _judge_for(method.partition(".")[0])(exc).verdict is Verdict.LOST
+                sending.answered(lost=lost)
+            if is_answer(exc):
+                self.reachability.answered()
+            self.reachability.failed(exc)  # raises EndpointUnreachable at the limit
+            raise
+        self.reachability.answered()
+        return result
+
+    def _notifier(self, method: str, context: CallContext) -> Notify | None:
+        """The sink's callback with the call's method and project filled in."""
+        sink = self._notify
+        if sink is None:
+            return None
+
+        def notify(event: RetryEvent) -> None:
+            sink(replace(event, method=method, project_id=context.project_id))
+
+        return notify
 
     def _observer(self, bucket: str) -> Observer:
         """Count 429s and slow the bucket down to the limit and delay the server named."""
@@ -145,7 +217,16 @@ class Caller:
         failure = to_failure(exc, context, api=api)
         if failure.cause is Cause.UNAUTHENTICATED and self._login_remedy:
             failure = replace(failure, remedy=self._login_remedy)
+        if failure.cause is Cause.UNAVAILABLE and failure.http_status is None:
+            # No answer at all: which endpoint was tried, and why that one, is the first clue.
+            where = f" (endpoint: {self.reachability.endpoint})"
+            failure = replace(failure, message=failure.message.rstrip(".") + where + ".")
         return failure
+
+
+def _describe(method: str, context: CallContext) -> str:
+    """'serviceusage.services.batchEnable for project P': a mutation, for the interrupt list."""
+    return f"{method} for project {context.project_id}" if context.project_id else method
 
 
 def _judge_for(api: str) -> Callable[[BaseException], Judgement]:

@@ -26,9 +26,11 @@ from bootstrap.cloud.observed import (
     ServiceState,
 )
 from bootstrap.cloud.protocol import CallStats, OperationOutcome, ProbeResult, TokenSource
+from bootstrap.errors import Failure
 from bootstrap.gcp.auth import CredentialsTokenSource, default_credentials, emulator_credentials
 from bootstrap.gcp.billing import Billing
 from bootstrap.gcp.calls import Caller
+from bootstrap.gcp.inflight import InFlight
 from bootstrap.gcp.projects import Projects
 from bootstrap.gcp.ratelimit import RateLimiter
 from bootstrap.gcp.services import Services
@@ -75,6 +77,9 @@ class GcpCloud:
             refresh=self._refresh,
             seed=settings.seed,
             login_remedy=EMULATOR_LOGIN_REMEDY if settings.emulated else None,
+            endpoint=settings.endpoint,
+            endpoint_remedy=settings.endpoint_remedy,
+            notify=settings.on_retry_event,
         )
         self._wire_gapic(credentials)
         session = AuthorizedSession(  # type: ignore[no-untyped-call]
@@ -118,6 +123,16 @@ class GcpCloud:
     def stats(self) -> CallStats:
         return self._caller.stats
 
+    @property
+    def in_flight(self) -> InFlight:
+        """Mutations awaiting answers and operations running, for an interrupt's message."""
+        return self._caller.in_flight
+
+    @property
+    def unreachable(self) -> Failure | None:
+        """Set when the endpoint refused the first attempts of the run (nothing more was sent)."""
+        return self._caller.reachability.failure
+
     def vertex_root(self, location: str) -> str:
         if self.settings.emulated:
             return self.settings.emulator_root
@@ -138,6 +153,9 @@ class GcpCloud:
 
     def search_projects(self, *, parent: str) -> Iterator[ObservedProject]:
         return self._projects.search(parent=parent)
+
+    def list_folders(self, parent: str) -> list[str]:
+        return self._projects.list_folders(parent)
 
     def test_project_permissions(
         self, project_id: str, permissions: Sequence[str]

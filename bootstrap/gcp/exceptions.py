@@ -24,6 +24,7 @@ from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
 from google.protobuf import json_format
 
+from bootstrap.causes.builders import after_retries
 from bootstrap.causes.classify import (
     classify_credentials_error,
     classify_exception,
@@ -74,6 +75,11 @@ _LOST_ANSWER = (
     json.JSONDecodeError,
     json_format.ParseError,
 )
+
+
+def is_answer(exc: BaseException) -> bool:
+    """True when the server answered (an HTTP error): someone is listening at the endpoint."""
+    return isinstance(exc, api_exceptions.GoogleAPICallError)
 
 
 def _never_connected(exc: requests.ConnectionError) -> bool:
@@ -202,7 +208,7 @@ def _classify_api_error(exc: api_exceptions.GoogleAPICallError, context: CallCon
 def _exhausted_failure(exc: RetryExhausted, context: CallContext, api: str) -> Failure:
     failure = to_failure(exc.last, context, api=api)
     if not exc.too_long:
-        return failure
+        return after_retries(failure, context, attempts=exc.attempts, elapsed_s=exc.elapsed_s)
     asked = exc.retry_after_s or 0.0
     return dataclasses.replace(
         failure,

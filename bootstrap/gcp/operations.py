@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from bootstrap.clock import Clock
 from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
+from bootstrap.gcp.inflight import InFlight
 
 POLL_INITIAL_S = 2.0
 POLL_MULTIPLIER = 1.5
@@ -72,13 +73,16 @@ def wait_operation(
     clock: Clock,
     deadline_s: float = OPERATION_DEADLINE_S,
     what: str = "operation",
+    in_flight: InFlight | None = None,
 ) -> Waited:
     """Poll `first` until done; return it, or raise BootstrapError (failed, timed out).
 
     `poll(name)` reads the operation once (the caller wraps it in the retry loop, so a 503 on a
     poll is retried there and does not count against the polling schedule).
     """
-    return wait_operations([first], poll, clock=clock, deadline_s=deadline_s, what=what)[0]
+    return wait_operations(
+        [first], poll, clock=clock, deadline_s=deadline_s, what=what, in_flight=in_flight
+    )[0]
 
 
 def wait_operations(
@@ -88,9 +92,33 @@ def wait_operations(
     clock: Clock,
     deadline_s: float = OPERATION_DEADLINE_S,
     what: str = "operation",
+    in_flight: InFlight | None = None,
 ) -> list[Waited]:
     """Poll several operations on one shared schedule (each round polls those not done yet),
-    so started-together operations finish together instead of one schedule after another."""
+    so started-together operations finish together instead of one schedule after another.
+
+    The operations not yet done are in `in_flight` while waited on; an interrupt leaves them
+    there, because they keep running on Google's side."""
+    running = {s.name: what for s in firsts if s.name and not s.done}
+    ledger = in_flight or InFlight()
+    ledger.operations_started(running)
+    try:
+        return _poll_until_done(firsts, poll, clock=clock, deadline_s=deadline_s, what=what)
+    except KeyboardInterrupt:
+        running = {}  # still running on Google's side: they stay listed
+        raise
+    finally:
+        ledger.operations_ended(list(running))
+
+
+def _poll_until_done(
+    firsts: Sequence[OpState],
+    poll: Callable[[str], OpState],
+    *,
+    clock: Clock,
+    deadline_s: float,
+    what: str,
+) -> list[Waited]:
     start = clock.now()
     states, polls = list(firsts), [0] * len(firsts)
     delays = poll_delays()

@@ -1,4 +1,5 @@
-"""Resource Manager v3: get, create (LRO), search and testIamPermissions on projects and parents.
+"""Resource Manager v3: get, create (LRO), search and testIamPermissions on projects and parents,
+and the folders under a parent.
 
 Resource Manager answers 403 for a project that is missing *or* forbidden, so `get` reports both
 as ProjectState.NOT_FOUND. testIamPermissions "returns an empty set, not NOT_FOUND" for a missing
@@ -117,6 +118,7 @@ class Projects:
             clock=self._clock,
             deadline_s=self._operation_deadline_s,
             what=f"creating project {project_id}",
+            in_flight=self._caller.in_flight,
         )
         return self.get(project_id)
 
@@ -173,6 +175,25 @@ class Projects:
             token = page.next_page_token
             if not token:
                 return
+
+    def list_folders(self, parent: str) -> list[str]:
+        """The names (`folders/N`) of the active folders directly under `parent`, every page."""
+        names: list[str] = []
+        token = ""
+        while True:
+            request = {"parent": parent, "page_token": token}
+            page = self._caller.call(
+                "resourcemanager.folders.list",
+                lambda t, r=request: self._folders.list_folders(  # type: ignore[misc]
+                    request=r, retry=None, timeout=t
+                ),
+                bucket=_READ,
+                context=CallContext(),
+            )
+            names.extend(folder.name for folder in page.folders)
+            token = page.next_page_token
+            if not token:
+                return names
 
     def test_permissions(self, project_id: str, permissions: Sequence[str]) -> frozenset[str]:
         """The subset held on the project; empty on 403 (missing or no access)."""

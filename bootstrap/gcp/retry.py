@@ -12,6 +12,9 @@ lets the loop send again.
 Which errors are retryable is decided by a `judge` passed in (bootstrap.gcp.exceptions.judge), so this
 module knows nothing of google exceptions; sleeps go through the injected Clock and jitter through
 a seeded `random.Random`, so tests replay exactly.
+
+Each wait and each give-up is also told, as a `RetryEvent` value, to the call's `notify`
+callback, so that a live view or a log can show a run that is waiting rather than stuck.
 """
 
 from __future__ import annotations
@@ -55,11 +58,41 @@ class BackoffPolicy:
     cap_s: float = 32.0
 
 
+class RetryEventKind(StrEnum):
+    BACKOFF = "backoff"  # a failed attempt; sleeping `delay_s` before the next
+    REFRESH = "refresh"  # a 401; credentials refreshed, sending again at once
+    GAVE_UP = "gave_up"  # the last attempt failed; the call fails
+    RATE_LIMIT_WAIT = "rate_limit_wait"  # waited `delay_s` for the client-side rate limit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryEvent:
+    """One wait or give-up of one call, as data (no wording: the view decides)."""
+
+    kind: RetryEventKind
+    attempts: int  # attempts made so far
+    delay_s: float = 0.0  # the wait this event announces (0 for refresh and give-up)
+    elapsed_s: float = 0.0  # since the call started
+    error: str = ""  # what the failed attempt was (exception type and HTTP status)
+    retry_after_s: float | None = None  # the delay the server asked for, if any
+    method: str = ""  # "<api>.<method>", filled in by the caller
+    project_id: str | None = None
+
+
+Notify = Callable[[RetryEvent], None]
+
+
 class RetryExhausted(Exception):
     """The loop gave up on a retryable error; `last` is the final attempt's exception."""
 
     def __init__(
-        self, last: BaseException, *, attempts: int, retry_after_s: float | None, too_long: bool
+        self,
+        last: BaseException,
+        *,
+        attempts: int,
+        retry_after_s: float | None,
+        too_long: bool,
+        elapsed_s: float = 0.0,
     ) -> None:
         if too_long:
             text = f"rate limited, retry after {retry_after_s:.0f} s"
@@ -70,10 +103,24 @@ class RetryExhausted(Exception):
         self.attempts = attempts
         self.retry_after_s = retry_after_s
         self.too_long = too_long  # the server asked for more than the remaining deadline
+        self.elapsed_s = elapsed_s  # from the first attempt to giving up
 
 
 Judge = Callable[[BaseException], Judgement]
 Observer = Callable[[BaseException, Judgement], None]
+
+
+@dataclass(slots=True)
+class _Call:
+    """The state of one call in the shared loop."""
+
+    start: float
+    deadline_s: float
+    notify: Notify | None
+    retries: int = 0  # backoffs slept so far
+
+    def remaining(self, now: float) -> float:
+        return self.deadline_s - (now - self.start)
 
 
 class RetryLoop:
@@ -111,22 +158,21 @@ class RetryLoop:
         deadline_s: float,
         recover: Callable[[int], T | None] | None = None,
         observe: Observer | None = None,
+        notify: Notify | None = None,
     ) -> T:
         """Call `attempt(remaining_s)` until it returns, a permanent error, or the deadline.
 
         `recover(attempts)` marks a mutation: before any re-send it re-reads the state (up to
         `attempts` reads; more after a LOST answer) and returns the call's result when the
         change is already in effect, or None to send the request again. Without it a LOST
-        answer is simply retried (reads). `observe` sees
-        every failed attempt with its judgement (after the loop-wide observer).
+        answer is simply retried (reads). `observe` sees every failed attempt with its
+        judgement (after the loop-wide observer); `notify` gets each wait and the give-up.
         """
-        start = self._clock.now()
+        call = _Call(start=self._clock.now(), deadline_s=deadline_s, notify=notify)
         refreshed = False
-        retries = 0
         while True:
-            remaining = deadline_s - (self._clock.now() - start)
             try:
-                return attempt(max(remaining, 0.001))
+                return attempt(max(call.remaining(self._clock.now()), 0.001))
             except Exception as exc:
                 judgement = self._judged(exc, observe)
                 if judgement.verdict is Verdict.FAIL:
@@ -137,9 +183,9 @@ class RetryLoop:
                     refreshed = True
                     self._refresh()
                     self._count_retry()
+                    self._tell(call, RetryEventKind.REFRESH, exc, judgement)
                     continue
-                self._back_off(exc, judgement, retries, start, deadline_s)
-                retries += 1
+                self._back_off(exc, judgement, call)
                 found = self._reread(recover, judgement)
                 if found is not None:
                     return found  # the change was made; only its answer was lost
@@ -161,25 +207,51 @@ class RetryLoop:
             return None
         return recover(REREADS_AFTER_LOST if judgement.verdict is Verdict.LOST else 1)
 
-    def _back_off(
+    def _back_off(self, exc: BaseException, judgement: Judgement, call: _Call) -> None:
+        """Sleep before the next attempt, or raise RetryExhausted when the sleep would not fit."""
+        remaining = call.remaining(self._clock.now())
+        asked = judgement.retry_after_s
+        too_long = asked is not None and asked > remaining
+        # Never less than the server asked for; jitter still spreads callers when it asked for 0.
+        # (No jitter is drawn when giving up for too long a delay: the seeded sequence stays.)
+        delay = 0.0 if too_long else max(asked or 0.0, self.backoff(call.retries))
+        if too_long or delay >= remaining:
+            self._tell(call, RetryEventKind.GAVE_UP, exc, judgement)
+            raise RetryExhausted(
+                exc,
+                attempts=call.retries + 1,
+                retry_after_s=asked,
+                too_long=too_long,
+                elapsed_s=self._clock.now() - call.start,
+            )
+        self._tell(call, RetryEventKind.BACKOFF, exc, judgement, delay_s=delay)
+        self._clock.sleep(delay)
+        call.retries += 1
+        self._count_retry()
+
+    def _tell(
         self,
+        call: _Call,
+        kind: RetryEventKind,
         exc: BaseException,
         judgement: Judgement,
-        retries: int,
-        start: float,
-        deadline_s: float,
+        *,
+        delay_s: float = 0.0,
     ) -> None:
-        """Sleep before the next attempt, or raise RetryExhausted when the sleep would not fit."""
-        remaining = deadline_s - (self._clock.now() - start)
-        asked = judgement.retry_after_s
-        if asked is not None and asked > remaining:
-            raise RetryExhausted(exc, attempts=retries + 1, retry_after_s=asked, too_long=True)
-        # Never less than the server asked for; jitter still spreads callers when it asked for 0.
-        delay = max(asked or 0.0, self.backoff(retries))
-        if delay >= remaining:
-            raise RetryExhausted(exc, attempts=retries + 1, retry_after_s=asked, too_long=False)
-        self._clock.sleep(delay)
-        self._count_retry()
+        if call.notify is None:
+            return
+        status = getattr(exc, "code", None)
+        error = type(exc).__name__ + (f" (HTTP {status})" if isinstance(status, int) else "")
+        call.notify(
+            RetryEvent(
+                kind=kind,
+                attempts=call.retries + 1,
+                delay_s=delay_s,
+                elapsed_s=self._clock.now() - call.start,
+                error=error,
+                retry_after_s=judgement.retry_after_s,
+            )
+        )
 
     def _count_retry(self) -> None:
         if self._on_retry is not None:

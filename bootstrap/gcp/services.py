@@ -19,6 +19,7 @@ from bootstrap.clock import Clock
 from bootstrap.cloud.observed import ServiceState
 from bootstrap.cloud.protocol import OperationOutcome
 from bootstrap.gcp.calls import Caller, reread
+from bootstrap.gcp.lenient_operations import get_operation
 from bootstrap.gcp.operations import OpState, wait_operations
 from bootstrap.gcp.projects import op_state
 from bootstrap.gcp.ratelimit import BATCH_ENABLE_WEIGHT
@@ -106,6 +107,7 @@ class Services:
             clock=self._clock,
             deadline_s=self._operation_deadline_s,
             what=f"enabling {', '.join(services)} on project {project_id}",
+            in_flight=self._caller.in_flight,
         )
         return OperationOutcome(
             names=tuple(first.name for first in firsts if first.name),
@@ -155,9 +157,7 @@ class Services:
         def poll(name: str) -> OpState:
             return self._caller.call(
                 "serviceusage.operations.get",
-                lambda t: op_state(
-                    self._client.get_operation(request={"name": name}, retry=None, timeout=t)
-                ),
+                lambda t: op_state(get_operation(self._client, name, t)),
                 bucket=_READ,
                 context=context,
             )

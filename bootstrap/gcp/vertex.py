@@ -13,9 +13,9 @@ ErrorInfo.reason, then the status, then the message, and the catalog for 404s):
 | 200                                                | ENABLED     |
 | MODEL_NOT_ENABLED (FAILED_PRECONDITION "not allowed to use Publisher Model") | NOT_ENABLED |
 | SERVICE_DISABLED / BILLING_DISABLED                | BLOCKED     |
-| MODEL_NOT_OFFERED_IN_LOCATION (404 the catalog explains) | NOT_OFFERED |
-| MODEL_RETIRED                                      | RETIRED     |
-| permission denied, or a 404 the catalog cannot explain | NO_ACCESS |
+| MODEL_NOT_OFFERED_IN_LOCATION (400 "not servable in region L") | NOT_OFFERED |
+| MODEL_RETIRED (a 404 for a model the catalog dates as retired) | RETIRED |
+| permission denied, or any other 404 for the model  | NO_ACCESS   |
 | anything else (after retries)                      | UNKNOWN, with the failure |
 
 The host is the global one only for `global`, `{location}-aiplatform.googleapis.com` otherwise;
@@ -33,6 +33,7 @@ from google.api_core import exceptions as api_exceptions
 from google.auth.transport.requests import AuthorizedSession
 
 from bootstrap import catalog
+from bootstrap.causes.builders import model_enablement_failed
 from bootstrap.causes.context import CallContext
 from bootstrap.cloud.observed import ModelAccess, PublisherModelInfo
 from bootstrap.cloud.protocol import ProbeResult
@@ -40,6 +41,7 @@ from bootstrap.errors import ANSWER_LOST, BootstrapError, Cause, Disposition, Fa
 from bootstrap.gcp.calls import Caller
 
 PROBE_PROMPT = "ping"
+ENABLEMENT_FAILED = "ENABLEMENT_STATE_FAILED"
 _ACCESS_BY_CAUSE: dict[Cause, ModelAccess] = {
     Cause.MODEL_NOT_ENABLED: ModelAccess.NOT_ENABLED,
     Cause.SERVICE_DISABLED: ModelAccess.BLOCKED,
@@ -113,7 +115,8 @@ class Vertex:
         )
 
     def enable_model(self, project_id: str, publisher_model: str) -> str:
-        """enableModel (v1beta1); returns the enablementState.
+        """enableModel (v1beta1); returns the enablementState. A 200 answering
+        ENABLEMENT_STATE_FAILED raises MODEL_ENABLEMENT_FAILED.
 
         A lost answer is not re-sent here: it fails with UNAVAILABLE ("answer lost") so the
         reconciler re-reads (probes) before deciding to send it again.
@@ -132,14 +135,18 @@ class Vertex:
             )
 
         url = f"{self._root_for('global')}/v1beta1/projects/{project_id}/{publisher_model}:enableModel"
+        context = CallContext(project_id=project_id, publisher_model=publisher_model)
         data = self._caller.call(
             "aiplatform.publishers.models.enableModel",
             lambda t: self._json("POST", url, {}, t),
             bucket="aiplatform.write",
-            context=CallContext(project_id=project_id, publisher_model=publisher_model),
+            context=context,
             recover=answer_lost,
         )
-        return str(data.get("enablementState") or "ENABLEMENT_STATE_UNSPECIFIED")
+        state = str(data.get("enablementState") or "ENABLEMENT_STATE_UNSPECIFIED")
+        if state == ENABLEMENT_FAILED:  # a 200 that refuses (evidence row 18): never "enabled"
+            raise BootstrapError(model_enablement_failed(context))
+        return state
 
     def probe(self, project_id: str, location: str, request_model: str) -> ProbeResult:
         """The smallest chat completion, classified into a ModelAccess (table in the module doc)."""

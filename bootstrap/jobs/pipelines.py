@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
@@ -21,7 +22,7 @@ from bootstrap.checks import (
     is_model_check,
     is_smoke,
 )
-from bootstrap.clock import Clock
+from bootstrap.clock import Clock, is_virtual, worker_pool
 from bootstrap.cloud.observed import ModelAccess
 from bootstrap.cloud.protocol import Cloud
 from bootstrap.errors import Cause
@@ -34,6 +35,7 @@ from bootstrap.reconcile.options import RunOptions
 from bootstrap.reconcile.results import EventSink, ProjectResult
 from bootstrap.reconcile.run import Reconciler
 from bootstrap.report.model import ProjectReport, RunReport
+from bootstrap.report.run import RunInfo
 from bootstrap.smoke.suite import SmokeOptions, smoke_models
 
 
@@ -48,10 +50,11 @@ def run_job(
     on_event: EventSink | None = None,
     warnings: Sequence[str] = (),
     cancel: threading.Event | None = None,
+    run: RunInfo | None = None,
 ) -> RunReport:
     """Reconcile (observe, plan, and apply when options.apply), then smoke-test what is ready."""
     started_at = dt.datetime.now(dt.UTC)
-    started = clock.now()
+    elapsed = _Elapsed(clock)
     reconciler = Reconciler(cloud, options=options, clock=clock, on_event=on_event, cancel=cancel)
     try:
         results = reconciler.run(projects)
@@ -63,9 +66,10 @@ def run_job(
         command,
         reports,
         started_at=started_at,
-        duration_s=clock.now() - started,
+        duration_s=elapsed.wall_s(),
         warnings=warnings,
-        metrics=_run_metrics(cloud),
+        metrics=_run_metrics(cloud) | elapsed.virtual(),
+        run=run,
     )
 
 
@@ -102,6 +106,7 @@ def _smoke_ready(
         concurrency=options.concurrency,
         as_of=options.as_of,
         sleep=clock.sleep,
+        pool=partial(worker_pool, clock, thread_name_prefix="smoke"),
     )
 
 
@@ -132,12 +137,13 @@ def run_smoke_job(
     as_of: dt.date,
     clock: Clock,
     wait_ready_s: float = 0.0,
+    run: RunInfo | None = None,
 ) -> RunReport:
     """`bootstrap smoke`: only the streaming smoke tests, for every model and location; with
     `wait_ready_s`, first wait (bounded) until each model's data plane stops answering as if
     billing or its APIs were off."""
     started_at = dt.datetime.now(dt.UTC)
-    started = clock.now()
+    elapsed = _Elapsed(clock)
     if wait_ready_s > 0:
         _wait_until_servable(cloud, projects, clock=clock, deadline_s=wait_ready_s)
     checks = smoke_models(
@@ -148,6 +154,7 @@ def run_smoke_job(
         concurrency=concurrency,
         as_of=as_of,
         sleep=clock.sleep,
+        pool=partial(worker_pool, clock, thread_name_prefix="smoke"),
     )
     reports = [
         project_report(
@@ -160,8 +167,9 @@ def run_smoke_job(
         Command.SMOKE,
         reports,
         started_at=started_at,
-        duration_s=clock.now() - started,
-        metrics=_run_metrics(cloud),
+        duration_s=elapsed.wall_s(),
+        metrics=_run_metrics(cloud) | elapsed.virtual(),
+        run=run,
     )
 
 
@@ -191,3 +199,21 @@ def _run_metrics(cloud: Cloud) -> dict[str, float | int | str]:
         "retries": stats.retries,
         "rate_limited": stats.rate_limited,
     }
+
+
+class _Elapsed:
+    """A run's duration. Reports show wall time; on a virtual clock (waits skipped, as on the
+    emulator) the clock's duration is added as the `virtual_s` metric, labelled as such."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._wall = time.monotonic()
+        self._virtual = clock.now()
+
+    def wall_s(self) -> float:
+        return time.monotonic() - self._wall
+
+    def virtual(self) -> dict[str, float | int | str]:
+        if not is_virtual(self._clock):
+            return {}
+        return {"virtual_s": round(self._clock.now() - self._virtual, 3)}

@@ -20,6 +20,7 @@ from bootstrap.report.model import (
     ProjectStatus,
     RunReport,
 )
+from bootstrap.report.run import RunInfo
 
 # Most severe first: a project's status is that of its most severe check.
 _PROJECT_STATUS: tuple[tuple[frozenset[CheckStatus], ProjectStatus], ...] = (
@@ -107,13 +108,24 @@ def run_report(
     duration_s: float,
     warnings: Sequence[str] = (),
     metrics: dict[str, float | int | str] | None = None,
+    run: RunInfo | None = None,
 ) -> RunReport:
     return RunReport(
         command=command.value,
         started_at=started_at,
         duration_s=duration_s,
-        exit_code=int(exit_code(command, projects)),
+        # A run that could not see all it should have (a partial discovery) proves nothing
+        # about the rest: it cannot pass.
+        exit_code=int(
+            combine(
+                [
+                    exit_code(command, projects),
+                    ExitCode.ERROR if run and run.partial else ExitCode.OK,
+                ]
+            )
+        ),
         projects=tuple(projects),
         warnings=tuple(warnings),
         metrics=dict(metrics or {}),
+        run=run,
     )

@@ -287,20 +287,22 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def read_manifest_text(path: Path) -> tuple[str | None, Diagnostic | None]:
-    """The file's text, refusing files over MAX_BYTES before reading them into the parser."""
+    """The file's text, refusing sources over MAX_BYTES.
+
+    At most MAX_BYTES + 1 bytes are read, whatever the source says its size is: /dev/zero, a
+    pipe or a file still growing has no honest size, and reading it whole would exhaust memory.
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return None, _file_diagnostic(
-                path,
-                f"the file is {size} bytes; manifests are limited to {MAX_BYTES} (1 MiB)",
-                "split it into several manifests",
-            )
-        raw = path.read_bytes()[: MAX_BYTES + 1]
+        with path.open("rb") as source:
+            raw = source.read(MAX_BYTES + 1)
     except OSError as error:
         return None, _file_diagnostic(path, f"cannot read the file: {error.strerror}", "check it")
     if len(raw) > MAX_BYTES:
-        return None, _file_diagnostic(path, "the file grew past 1 MiB while reading", "split it")
+        return None, _file_diagnostic(
+            path,
+            f"the file is larger than {MAX_BYTES} bytes; manifests are limited to 1 MiB",
+            "split it into several manifests",
+        )
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:

@@ -59,7 +59,8 @@ def _plan_location(d: Draft, model: DesiredModel, location: str) -> bool:
         d.check(
             name,
             CheckStatus.OK,
-            f"Project {d.pid}: {_lifecycle(model, d.as_of)} and enabled in {location}.",
+            f"Project {d.pid}: {_lifecycle(model, d.as_of)} and enabled in {location}"
+            f"{_evidence_note(model, location)}.",
         )
         return False
     if _judged_unavailable(d, name, model, location, access, seen):
@@ -84,7 +85,8 @@ def _unblocked_by_plan(d: Draft, name: str, model: DesiredModel, location: str) 
     d.pending(
         name,
         finding=f"Project {d.pid}: {model.alias} in {location} cannot be probed until the plan's "
-        "earlier changes land; apply then enables it if needed (enable: true).",
+        "earlier changes land; apply then enables it if needed (enable: true)"
+        f"{_evidence_note(model, location)}.",
         change=f"Project {d.pid}: {model.alias} will be enabled ({location}) if it is not already.",
     )
     return True
@@ -103,7 +105,7 @@ def _judged_unavailable(
     seen: ObservedModel | None,
 ) -> bool:
     """Checks for a model that cannot be enabled here, or whose state is unknown; True if added."""
-    if access is ModelAccess.NO_ACCESS and _withdrawn_here(d, model, location, seen):
+    if access is ModelAccess.NOT_OFFERED and _withdrawn_here(model, location):
         _withdrawn(d, name, model, location)
         return True
     if access in (ModelAccess.NOT_OFFERED, ModelAccess.RETIRED, ModelAccess.NO_ACCESS):
@@ -153,8 +155,8 @@ def _not_enabled(d: Draft, name: str, model: DesiredModel, location: str) -> boo
     if model.enable:
         d.pending(
             name,
-            finding=f"Project {d.pid}: {model.alias} is not enabled in {location}; apply enables "
-            "it (enable: true).",
+            finding=f"Project {d.pid}: {model.alias} is not enabled in {location}"
+            f"{_evidence_note(model, location)}; apply enables it (enable: true).",
             change=f"Project {d.pid}: {model.alias} will be enabled ({location}).",
         )
         return True
@@ -171,32 +173,32 @@ def _not_enabled(d: Draft, name: str, model: DesiredModel, location: str) -> boo
     return False
 
 
-def _withdrawn_here(
-    d: Draft, model: DesiredModel, location: str, seen: ObservedModel | None
-) -> bool:
-    """A 404 here while the same model answers in another location of this project: the model
-    exists and the project can reach it, so the offer was withdrawn from this location (a 404
-    alone cannot tell that from "retired" or "no access")."""
-    if seen is None or seen.failure is None or seen.failure.http_status != 404:
-        return False
-    alive = (ModelAccess.ENABLED, ModelAccess.NOT_ENABLED, ModelAccess.BLOCKED)
-    return any(
-        other.location != location
-        and model.publisher_model in (other.publisher_model, other.alias)
-        and other.access in alive
-        for other in d.observed.models
-    )
+def _withdrawn_here(model: DesiredModel, location: str) -> bool:
+    """The service says "not servable in region" (NOT_OFFERED, evidence row 13) where the catalog
+    lists the location: the offer was withdrawn, or the catalog's source was wrong. A 404 says
+    nothing about the location (unknown model or no access), so it never counts here."""
+    entry = catalog.lookup(model.publisher_model)
+    return entry is not None and location in entry.locations
 
 
 def _withdrawn(d: Draft, name: str, model: DesiredModel, location: str) -> None:
     d.check(
         name,
         CheckStatus.FAILED,
-        f"Project {d.pid}: {model.alias} answers in other locations but not in {location}: the "
-        "service no longer offers it there (the catalog still lists it).",
+        f"Project {d.pid}: Vertex AI answers that {model.alias} is not servable in {location}, "
+        f"although the catalog lists it there{_evidence_note(model, location)}; the service's "
+        "answer decides, so it is not offered there now.",
         cause=Cause.MODEL_NOT_OFFERED_IN_LOCATION,
         remedy=f"Remove {location} from {model.alias}'s locations in the manifest.",
     )
+
+
+def _evidence_note(model: DesiredModel, location: str) -> str:
+    """Says when the catalog's location rests on unverified evidence (a secondary source)."""
+    entry = catalog.lookup(model.publisher_model)
+    if entry is None or location not in entry.unverified_locations:
+        return ""
+    return f" ({location} rests on unverified evidence; the probe's answer decides)"
 
 
 def _unavailable(

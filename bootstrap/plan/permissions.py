@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from bootstrap.manifest.desired import DesiredProject
 from bootstrap.plan.model import Action, Change, ProjectPlan
-from bootstrap.plan.preflight import required_permissions
+from bootstrap.plan.preflight import UNVERIFIED_PERMISSIONS, required_permissions
 from bootstrap.remedies import role_for
 
 
@@ -33,6 +33,8 @@ class Need:
     calls: str  # the API calls that need it
     when: str = ""  # empty: always
     predefined_role: str = ""  # when remedies.role_for does not know the permission
+    # False when Google does not confirm the call needs it (evidence row 18: enableModel's).
+    verified: bool = True
 
     @property
     def role(self) -> str:
@@ -136,6 +138,7 @@ def _apply_needs() -> list[Need]:
                         scope=scope,
                         calls=_CALLS[action],
                         when=_WHEN[action],
+                        verified=permission not in UNVERIFIED_PERMISSIONS,
                     )
                 )
     return needs

@@ -24,6 +24,9 @@ _PROJECT_PERMISSION: dict[Action, str] = {
     Action.ENABLE_SERVICES: "serviceusage.services.enable",
     Action.ENABLE_MODEL: "consumerprocurement.consents.grant",
 }
+# Permissions whose need is not confirmed by Google (evidence row 18: enableModel's permission is
+# cut off in the docs). Missing one only warns: the real call decides.
+UNVERIFIED_PERMISSIONS = frozenset({"consumerprocurement.consents.grant"})
 CREATE_PERMISSION = "resourcemanager.projects.create"
 LINK_PERMISSION = "billing.resourceAssociations.create"
 
@@ -77,19 +80,24 @@ def apply_preflight(plan: ProjectPlan, reports: Sequence[PermissionReport]) -> P
     that means: the caller has no role on the project or the project is missing (testIamPermissions
     answers an empty set, not an error) - not that each permission was individually denied. The
     preflight can fail open, so the real call stays authoritative for what it lets through.
+    A missing permission Google does not confirm (`UNVERIFIED_PERMISSIONS`) blocks nothing: it
+    only warns, and the data plane decides.
     """
     asked = dict(_required(plan, None))
     blocked: set[Action] = set()
     lines: list[str] = []
+    doubts: list[str] = []
     remedy = ""
     for report in reports:
-        if not report.missing:
+        refused = tuple(p for p in report.missing if p not in UNVERIFIED_PERMISSIONS)
+        doubts += [_unverified_line(report.resource, p) for p in report.missing if p not in refused]
+        if not refused:
             continue
-        lines.append(_missing_line(report, asked.get(report.resource, ())))
-        remedy = remedy or remedies.grant_permission(report.missing[0], report.resource)
-        blocked |= _blocked_actions(plan, report)
+        lines.append(_missing_line(report, asked.get(report.resource, ()), refused))
+        remedy = remedy or remedies.grant_permission(refused[0], report.resource)
+        blocked |= _blocked_actions(plan, replace(report, missing=refused))
     if not lines:
-        return plan
+        return _warn(plan, doubts) if doubts else plan
     blocked |= _dependents(plan, blocked)
     kept = tuple(c for c in plan.changes if c.action not in blocked)
     checks = tuple(_skip_blocked(c, blocked) for c in plan.checks if c.name != PERMISSIONS)
@@ -98,14 +106,40 @@ def apply_preflight(plan: ProjectPlan, reports: Sequence[PermissionReport]) -> P
         status=CheckStatus.FAILED,
         cause=Cause.PERMISSION_DENIED,
         remedy=remedy,
-        detail=f"Project {plan.project_id}: " + " ".join(lines) + " Blocked changes are not sent.",
+        detail=f"Project {plan.project_id}: "
+        + " ".join([*lines, *doubts])
+        + " Blocked changes are not sent.",
     )
     return replace(plan, changes=kept, checks=(*checks, check))
 
 
-def _missing_line(report: PermissionReport, asked: tuple[str, ...]) -> str:
+def _unverified_line(resource: str, permission: str) -> str:
+    return (
+        f"{permission} ({remedies.role_for(permission)}) is missing on {resource}, but Google "
+        "does not confirm that enableModel needs it (unverified): the change is still sent and "
+        "Vertex AI's answer decides."
+    )
+
+
+def _warn(plan: ProjectPlan, doubts: list[str]) -> ProjectPlan:
+    """Only unverified permissions are missing: nothing is dropped, the check warns."""
+    checks = tuple(c for c in plan.checks if c.name != PERMISSIONS)
+    check = Check(
+        name=PERMISSIONS,
+        status=CheckStatus.WARNING,
+        remedy=remedies.grant_permission(
+            sorted(UNVERIFIED_PERMISSIONS)[0], f"projects/{plan.project_id}"
+        ),
+        detail=f"Project {plan.project_id}: " + " ".join(doubts),
+    )
+    return replace(plan, checks=(*checks, check))
+
+
+def _missing_line(
+    report: PermissionReport, asked: tuple[str, ...], refused: tuple[str, ...]
+) -> str:
     granted_none = report.resource.startswith("projects/") and set(asked) <= set(report.missing)
-    listed = ", ".join(f"{p} ({remedies.role_for(p)})" for p in report.missing)
+    listed = ", ".join(f"{p} ({remedies.role_for(p)})" for p in refused)
     if granted_none and asked:
         return (
             f"the preflight on {report.resource} granted none of the permissions asked for "

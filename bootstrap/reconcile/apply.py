@@ -15,7 +15,7 @@ from typing import TypeVar
 from bootstrap.checks import Check, CheckStatus, depends_on, model_check
 from bootstrap.clock import Clock
 from bootstrap.cloud.observed import ModelAccess, Observed, ObservedModel, ServiceState
-from bootstrap.errors import ANSWER_LOST, BootstrapError, Cause
+from bootstrap.errors import ANSWER_LOST, BootstrapError, Cause, Disposition, Failure
 from bootstrap.manifest.desired import DesiredModel, DesiredProject
 from bootstrap.plan.model import (
     ACTION_ORDER,
@@ -247,7 +247,7 @@ class ProjectApply:
                 return True
         self._model_sent[publisher_model] = True
         try:
-            self.cloud.enable_model(self.desired.project_id, publisher_model)
+            state = self.cloud.enable_model(self.desired.project_id, publisher_model)
         except BootstrapError as error:
             failure = error.failure
             if failure.reason == ANSWER_LOST or failure.cause in (
@@ -257,7 +257,20 @@ class ProjectApply:
                 self.cloud.stats.add_retry()
                 return False
             raise
+        if state == "ENABLEMENT_STATE_FAILED":  # a Cloud that returns it instead of raising
+            raise BootstrapError(self._enablement_failed(publisher_model))
         return True
+
+    def _enablement_failed(self, publisher_model: str) -> Failure:
+        pid = self.desired.project_id
+        return Failure(
+            cause=Cause.MODEL_ENABLEMENT_FAILED,
+            message=f"Project {pid}: enableModel for {publisher_model} answered "
+            "ENABLEMENT_STATE_FAILED: a prerequisite is unmet.",
+            remedy=f"Check billing and the Vertex AI and Consumer Procurement APIs on {pid}, "
+            "then enable the model in Model Garden.",
+            disposition=Disposition.HUMAN_ACTION,
+        )
 
     # ---------------------------------------------------------------- gates
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TypeVar
 
 from bootstrap.checks import model_check
+from bootstrap.clock import Clock, SystemClock, wait_result, worker_pool
 from bootstrap.cloud.observed import (
     BillingAccountInfo,
     ModelAccess,
@@ -35,7 +36,8 @@ T = TypeVar("T")
 class _Once:
     """Per-run memo: the first caller computes, concurrent callers wait for the same answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._futures: dict[object, Future[object]] = {}
 
@@ -51,19 +53,22 @@ class _Once:
                 future.set_result(compute())
             except BaseException as error:  # re-raised to every waiter below
                 future.set_exception(error)
-        return future.result()
+        return wait_result(self._clock, future)
 
 
 class Observer:
     """Read-only access to the cloud for one run: observe, probe, preflight."""
 
-    def __init__(self, cloud: Cloud, *, probe: bool, concurrency: int) -> None:
+    def __init__(
+        self, cloud: Cloud, *, probe: bool, concurrency: int, clock: Clock | None = None
+    ) -> None:
         self.cloud = cloud
         self.probe = probe
-        self._once = _Once()
-        self._reads = ThreadPoolExecutor(
-            max_workers=max(4, concurrency * 4), thread_name_prefix="read"
-        )
+        # The clock only to wait as its workers do: reads count while they run, and a project
+        # waiting on them lets time move (bootstrap.clock.FastForwardClock).
+        self._clock = clock or SystemClock()
+        self._once = _Once(self._clock)
+        self._reads = worker_pool(self._clock, max(4, concurrency * 4), thread_name_prefix="read")
 
     def close(self) -> None:
         self._reads.shutdown(wait=False, cancel_futures=True)
@@ -85,7 +90,8 @@ class Observer:
             for location in model.locations
         ]
         failures: dict[str, Failure] = {}
-        project = _collect(project_f, failures, "project")
+        collect = self._collect
+        project = collect(project_f, failures, "project")
         if project is not None and project.state is not ProjectState.ACTIVE:
             # Nothing else about a missing or deleted project is worth reporting.
             billing_f.cancel()
@@ -93,12 +99,12 @@ class Observer:
             for _, _, model_f in model_fs:
                 model_f.cancel()
             return Observed(project_id=project_id, project=project, failures=failures)
-        billing = _collect(billing_f, failures, "billing")
-        services = _collect(services_f, failures, "services")
+        billing = collect(billing_f, failures, "billing")
+        services = collect(services_f, failures, "services")
         models = tuple(
             m
             for model, location, f in model_fs
-            if (m := _collect(f, failures, model_check(model.alias, location))) is not None
+            if (m := collect(f, failures, model_check(model.alias, location))) is not None
         )
         account = self.billing_account(desired.billing_account, failures)
         return Observed(
@@ -159,6 +165,13 @@ class Observer:
         assert isinstance(info, BillingAccountInfo)
         return info
 
+    def _collect(self, future: Future[T], failures: dict[str, Failure], read: str) -> T | None:
+        try:
+            return wait_result(self._clock, future)
+        except BootstrapError as error:
+            failures[read] = error.failure
+            return None
+
     # ------------------------------------------------------------ preflight
 
     def preflight(self, plan: ProjectPlan, desired: DesiredProject) -> list[PermissionReport]:
@@ -189,11 +202,3 @@ class Observer:
             )
         assert isinstance(held, frozenset)
         return held
-
-
-def _collect(future: Future[T], failures: dict[str, Failure], read: str) -> T | None:
-    try:
-        return future.result()
-    except BootstrapError as error:
-        failures[read] = error.failure
-        return None

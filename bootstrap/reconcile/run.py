@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import replace
 
 from bootstrap.cancel import Interrupted
 from bootstrap.checks import PROJECT, Check, CheckStatus
-from bootstrap.clock import Clock
+from bootstrap.clock import Clock, wait_result, worker, worker_pool
 from bootstrap.cloud.observed import Observed
 from bootstrap.cloud.priority import REQUEST_PRIORITY
 from bootstrap.cloud.protocol import Cloud
@@ -50,7 +50,9 @@ class Reconciler:
     ) -> None:
         self.options = options
         self.clock = clock
-        self.observer = Observer(cloud, probe=options.probe, concurrency=options.concurrency)
+        self.observer = Observer(
+            cloud, probe=options.probe, concurrency=options.concurrency, clock=clock
+        )
         self._emit = on_event or (lambda _project, _message: None)
         self.cancel = cancel or threading.Event()
         # Operations left running by an interrupted apply, for the "rerun to resume" message.
@@ -70,13 +72,18 @@ class Reconciler:
         # holding no HTTP slot, so it is the slots, not this pool, that bound the requests in
         # flight; a pool of 2 x concurrency would serialise the waits of large applies.
         workers = max(1, min(len(projects), max(self.options.concurrency * 2, PROJECT_THREADS)))
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=PROJECT)
-        futures = [
-            pool.submit(self._reconcile_in_order, index, project)
-            for index, project in enumerate(projects)
-        ]
+        # On a fast-forward clock the project threads are its workers: time skips only when
+        # every one of them waits (bootstrap.clock.FastForwardClock).
+        pool = worker_pool(self.clock, workers, thread_name_prefix=PROJECT)
+        futures: list[Future[ProjectResult]] = []
         try:
-            results = [future.result() for future in futures]
+            # Counted while it hands out the projects, so that time cannot skip before the last one.
+            with worker(self.clock):
+                futures.extend(
+                    pool.submit(self._reconcile_in_order, index, project)
+                    for index, project in enumerate(projects)
+                )
+                results = [wait_result(self.clock, future) for future in futures]
         except KeyboardInterrupt:
             self.cancel.set()
             pool.shutdown(wait=False, cancel_futures=True)

@@ -33,5 +33,5 @@ def report_from_json(data: dict[str, Any], *, source: str = "report") -> RunRepo
 def _invalid(source: str, what: str) -> ReportInputError:
     return ReportInputError(
         f"The report {source} {what}.",
-        remedy="Pass a file written by `bootstrap ... --output FILE.json` (schema_version 1).",
+        remedy="Pass a file written by `bootstrap ... --output FILE.json` (schema_version 1 or 2).",
     )

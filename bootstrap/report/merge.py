@@ -1,38 +1,110 @@
 """Joining shard reports (`bootstrap report merge`) into the report one unsharded run would give.
 
-Shards split the project list, so their projects are disjoint: a project in two shards means the
-inputs were mixed up (two runs, or the same shard twice), and merging them would hide that.
+A set of shard reports is merged only when it is provably one whole run: one run id, one
+population, every shard 1..N exactly once (a lost shard would otherwise read as "all ok"), and
+disjoint projects. `allow_partial` merges a set with shards missing, and the result says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from bootstrap.exitcodes import ExitCode, combine
 from bootstrap.report.input_errors import ReportInputError
 from bootstrap.report.model import ProjectReport, RunReport
+from bootstrap.report.run import RunInfo
 
 # The command of a merged report whose shards ran different commands.
 MIXED_COMMAND = "merge"
 
 
-def merge_reports(reports: Sequence[RunReport]) -> RunReport:
+def merge_reports(reports: Sequence[RunReport], *, allow_partial: bool = False) -> RunReport:
     """One report of all shards: projects sorted by id, exit codes combined (1, 3, 2, 0), the
     earliest start, the longest duration (shards run side by side), warnings without repeats
-    and run-wide numeric metrics summed."""
+    and run-wide numeric metrics summed. A partial merge exits 1 at least: it proves nothing
+    about the shards it lacks."""
     if not reports:
         raise _invalid("There are no reports to merge.", "Pass at least one report file.")
+    run = merged_run(reports, allow_partial=allow_partial)
     projects = _disjoint_projects(reports)
+    codes = [_exit_code(report.exit_code) for report in reports]
+    if run is not None and run.partial:
+        codes.append(ExitCode.ERROR)
     commands = {report.command for report in reports}
     return RunReport(
         command=commands.pop() if len(commands) == 1 else MIXED_COMMAND,
         started_at=min(report.started_at for report in reports),
         duration_s=max(report.duration_s for report in reports),
-        exit_code=int(combine(_exit_code(report.exit_code) for report in reports)),
+        exit_code=int(combine(codes)),
         projects=tuple(sorted(projects, key=lambda project: project.project_id)),
         warnings=tuple(dict.fromkeys(w for report in reports for w in report.warnings)),
         metrics=_merge_metrics(reports),
+        run=run,
     )
+
+
+def merged_run(reports: Sequence[RunReport], *, allow_partial: bool) -> RunInfo | None:
+    """The run the reports make up together; raises when they are not one run's shards."""
+    runs = [report.run for report in reports]
+    if all(run is None for run in runs):
+        return None  # reports written before runs were recorded: only disjointness is checked
+    if any(run is None for run in runs):
+        raise _invalid(
+            "Some reports carry no run metadata (written by an older bootstrap).",
+            "Rerun every shard with this version, then merge.",
+        )
+    known = [run for run in runs if run is not None]
+    _same(
+        known, lambda r: r.id, "run id", "Merge the shards of one run (see each report's run.id)."
+    )
+    _same(known, lambda r: (r.population_count, r.population_digest), "population",
+          "The shards were cut from different project lists: rerun them from one list.")  # fmt: skip
+    _same(known, lambda r: r.shard_count, "shard count", "Merge shards of one --shard K/N run.")
+    missing = _missing_shards(known)
+    if missing and not allow_partial:
+        count = known[0].shard_count
+        raise _invalid(
+            f"Shard(s) {', '.join(f'{k}/{count}' for k in missing)} of run {known[0].id} are "
+            "missing: the merged report would say nothing about their projects.",
+            "Pass every shard's report, or --allow-partial to merge and mark the result partial.",
+        )
+    first = known[0]
+    return replace(
+        first,
+        started_at=min(run.started_at for run in known),
+        shard_index=None,
+        shard_count=None,
+        partial=bool(missing),
+        missing_shards=tuple(missing),
+    )
+
+
+def _same(
+    runs: Sequence[RunInfo], key: Callable[[RunInfo], object], what: str, remedy: str
+) -> None:
+    values = {key(run) for run in runs}
+    if len(values) > 1:
+        shown = ", ".join(sorted(str(v) for v in values))
+        raise _invalid(f"The reports mix more than one {what} ({shown}).", remedy)
+
+
+def _missing_shards(runs: Sequence[RunInfo]) -> list[int]:
+    count = runs[0].shard_count
+    if count is None:
+        if len(runs) > 1:
+            raise _invalid("More than one unsharded report of the same run.", "Merge shards only.")
+        return []
+    seen: set[int] = set()
+    for run in runs:
+        assert run.shard_index is not None
+        if run.shard_index in seen:
+            raise _invalid(
+                f"Shard {run.shard_index}/{count} of run {run.id} is given twice.",
+                "Pass each shard's report once.",
+            )
+        seen.add(run.shard_index)
+    return [k for k in range(1, count + 1) if k not in seen]
 
 
 def _disjoint_projects(reports: Sequence[RunReport]) -> list[ProjectReport]:

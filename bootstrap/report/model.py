@@ -13,8 +13,10 @@ from typing import Any
 
 from bootstrap.checks import CheckStatus
 from bootstrap.plan.model import ChangeOutcome
+from bootstrap.report.run import RunInfo
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 added `run`; version 1 reports are still read
+READABLE_VERSIONS = (1, 2)
 CHANGED = "changed"  # the summary key of projects ok after this run changed them
 
 
@@ -72,6 +74,7 @@ class RunReport:
     projects: tuple[ProjectReport, ...] = ()
     warnings: tuple[str, ...] = ()
     metrics: dict[str, float | int | str] = field(default_factory=dict)  # run-wide counts
+    run: RunInfo | None = None  # which run (and shard) this report belongs to
 
     def summary(self) -> dict[str, int]:
         """Projects per status, as the table counts them: `ok` projects this run changed count
@@ -92,6 +95,7 @@ class RunReport:
             "projects": [_project_json(project) for project in self.projects],
             "summary": {**self.summary(), **self.metrics},
             "warnings": list(self.warnings),
+            "run": self.run.to_json() if self.run else None,
         }
 
     @classmethod
@@ -140,8 +144,8 @@ def report_from_json_dict(data: dict[str, Any]) -> RunReport:
     errors into a sentence naming the file.
     """
     version = data["schema_version"]
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"schema_version {version!r} is not {SCHEMA_VERSION}")
+    if version not in READABLE_VERSIONS:
+        raise ValueError(f"schema_version {version!r} is not one of {READABLE_VERSIONS}")
     started_at = dt.datetime.fromisoformat(str(data["started_at"]).replace("Z", "+00:00"))
     if started_at.tzinfo is None:
         raise ValueError("started_at has no time zone")
@@ -154,6 +158,7 @@ def report_from_json_dict(data: dict[str, Any]) -> RunReport:
         projects=tuple(_project_from_json(project) for project in data["projects"]),
         warnings=tuple(str(warning) for warning in data.get("warnings", ())),
         metrics={key: value for key, value in summary.items() if key not in _counts_keys()},
+        run=RunInfo.from_json(data["run"]) if data.get("run") else None,
     )
 
 

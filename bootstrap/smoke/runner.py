@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
@@ -284,12 +284,14 @@ def run_smoke(
     http_client: httpx.Client | None = None,
     as_of: date | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    pool: Callable[[int], Executor] | None = None,
 ) -> list[Check]:
     """One streaming smoke check per case (plus `tools` / `json` checks when asked), in order.
 
     Cases run concurrently on one shared HTTP client; a failing case never stops the others.
     `sleep` waits between retries (a command passes its clock's, so tests fast-forward it and
-    Ctrl-C ends it).
+    Ctrl-C ends it). `pool(workers)` makes the thread pool (a command passes its clock's
+    `worker_pool`, so a fast-forward clock counts the streams as its workers).
     """
     unknown = set(checks) - {"tools", "json"}
     if unknown:
@@ -312,8 +314,11 @@ def run_smoke(
         sleep=sleep,
     )
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smoke") as pool:
-            return list(pool.map(lambda task: _safe(runner, *task), tasks))
+        executor = (
+            pool(workers) if pool else ThreadPoolExecutor(workers, thread_name_prefix="smoke")
+        )
+        with executor:
+            return list(executor.map(lambda task: _safe(runner, *task), tasks))
     finally:
         deadlines.close()
         if http_client is None:

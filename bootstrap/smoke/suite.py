@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from bootstrap.checks import Check, CheckStatus, depends_on, smoke_check, target_key
@@ -32,6 +33,7 @@ def smoke_models(
     concurrency: int,
     as_of: dt.date,
     sleep: Callable[[float], None],
+    pool: Callable[[int], Executor] | None = None,
 ) -> dict[str, list[Check]]:
     """One streaming smoke test per project x model x location; a case for which
     `blocker(project, alias@loc)` names a check (and its status) is not run and says so."""
@@ -50,6 +52,7 @@ def smoke_models(
         concurrency=concurrency,
         as_of=as_of,
         sleep=sleep,
+        pool=pool,
     )
     per_case = len(checks) // len(work)  # run_smoke answers case by case, kinds in a fixed order
     for index, case in enumerate(work):

@@ -47,6 +47,7 @@ class StreamTally:
         "first_content_at",
         "first_token_at",
         "reasoning_chars",
+        "reasoning_deltas",
         "started_at",
         "tool_calls",
         "usage",
@@ -57,6 +58,7 @@ class StreamTally:
         self.started_at = started_at
         self.content: list[str] = []
         self.reasoning_chars = 0
+        self.reasoning_deltas = 0
         self.deltas = 0  # non-empty reasoning or content deltas
         self.finish_reason: str | None = None
         self.usage: dict[str, Any] | None = None
@@ -106,6 +108,7 @@ class StreamTally:
         if reasoning:
             self._token()
             self.reasoning_chars += len(reasoning)
+            self.reasoning_deltas += 1
         content = delta.get("content")
         if content:
             self._token()
@@ -142,8 +145,16 @@ class StreamTally:
         tokens = (self.usage or {}).get("completion_tokens")
         return tokens if isinstance(tokens, int) else self.deltas
 
+    def reasoning_tokens(self) -> int:
+        """The usage's `completion_tokens_details.reasoning_tokens`, else the reasoning deltas
+        seen (from `reasoning` or `reasoning_content`, whichever the server sends: row 19)."""
+        details = (self.usage or {}).get("completion_tokens_details")
+        tokens = details.get("reasoning_tokens") if isinstance(details, dict) else None
+        return tokens if isinstance(tokens, int) else self.reasoning_deltas
+
     def metrics(self, ended_at: float) -> dict[str, float | int | str]:
-        """ttft_ms, first_content_ms, total_ms, output_tokens, tokens_per_s (what is known)."""
+        """ttft_ms, first_content_ms, total_ms, output_tokens, reasoning_tokens, tokens_per_s
+        (what is known)."""
         total_ms = (ended_at - self.started_at) * 1000.0
         out: dict[str, float | int | str] = {"total_ms": round(total_ms, 1)}
         if self.first_token_at is not None:
@@ -151,6 +162,7 @@ class StreamTally:
             out["ttft_ms"] = round(ttft_ms, 1)
             tokens = self.output_tokens()
             out["output_tokens"] = tokens
+            out["reasoning_tokens"] = self.reasoning_tokens()
             generating_s = (total_ms - ttft_ms) / 1000.0
             out["tokens_per_s"] = round(tokens / generating_s, 1) if generating_s > 0 else 0.0
         if self.first_content_at is not None:

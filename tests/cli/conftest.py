@@ -26,6 +26,13 @@ def cli_env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
         "GITHUB_ENV",
         "CLOUD_RUN_TASK_INDEX",
         "CLOUD_RUN_TASK_COUNT",
+        "CLOUD_RUN_EXECUTION",
+        "BATCH_TASK_INDEX",
+        "BATCH_TASK_COUNT",
+        "BATCH_JOB_UID",
+        "JOB_COMPLETION_INDEX",
+        "GITHUB_RUN_ID",
+        "GITHUB_RUN_ATTEMPT",
     ):
         monkeypatch.delenv(name, raising=False)
     clock = FastForwardClock(emulator.advance)

@@ -175,16 +175,17 @@ def test_cloud_run_task_variables_select_the_same_shards_as_the_flag(
     assert len(set().union(*map(set, from_env))) == COUNT
 
 
-def test_shard_flag_overrides_the_cloud_run_variables(
+def test_shard_sources_that_disagree_are_an_error_and_agreeing_ones_select_the_same_shard(
     cli: Cli, big_world: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CLOUD_RUN_TASK_COUNT", "4")
     monkeypatch.setenv("CLOUD_RUN_TASK_INDEX", "3")
-    _, flagged = audit(cli, tmp_path, "flagged", "--no-smoke", "--shard", "1/2")
-    monkeypatch.delenv("CLOUD_RUN_TASK_INDEX")
-    monkeypatch.delenv("CLOUD_RUN_TASK_COUNT")
-    _, plain = audit(cli, tmp_path, "plain", "--no-smoke", "--shard", "1/2")
-    assert ids(flagged) == ids(plain)
+    clash = cli("audit", "--parent", PARENT, "--no-smoke", "--shard", "1/2")
+    assert clash.exit_code == 1 and "Traceback" not in clash.output
+    assert "--shard says 1/2" in clash.stderr and "Cloud Run Jobs says 4/4" in clash.stderr
+    _, agreeing = audit(cli, tmp_path, "agreeing", "--no-smoke", "--shard", "4/4")
+    _, from_env = audit(cli, tmp_path, "from-env", "--no-smoke")
+    assert ids(agreeing) == ids(from_env) and agreeing["run"]["shard"] == {"index": 4, "count": 4}
 
 
 def test_run_cli_is_the_console_entry_point() -> None:

@@ -23,7 +23,7 @@ from tests.cli.cli_support import Cli, read_json
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "examples" / "github-actions" / "bootstrap-audit.yml"
-CLOUD_RUN = ROOT / "docs" / "cloud-run.md"
+CLOUD_RUN = ROOT / "docs" / "fleet.md"
 
 
 def workflow() -> dict[Any, Any]:

@@ -46,9 +46,13 @@ def test_format_json_on_stdout_is_the_versioned_report(cli: Cli, ready: str) -> 
     result = cli("audit", ready, "--format", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["schema_version"] == 1 and report["command"] == "audit"
+    assert report["schema_version"] == 2 and report["command"] == "audit"
     assert report["exit_code"] == 0
     assert [p["project_id"] for p in report["projects"]] == ["demo-ready"]
+    run = report["run"]  # an unsharded run still says which run and population it covered
+    assert (
+        run["shard"] is None and run["population"]["count"] == 1 and run["id"].startswith("audit-")
+    )
 
 
 def test_format_junit_on_stdout_is_valid_junit(cli: Cli, ready: str, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ defaults:
   link_billing: true
   models:
     - model: gpt-oss-120b
-      locations: [global, us-central1]
+      locations: [global]  # Google lists global only (evidence row 20)
       enable: true
 projects:
   - project_id: demo-no-billing

@@ -3,6 +3,7 @@ and the CLI's warning for non-loopback hosts."""
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import requests
@@ -47,5 +48,10 @@ def test_clock_advance_moves_journal_time(emulator: Emulator) -> None:
 def test_cli_warns_on_non_loopback_host() -> None:
     from bootstrap.cli.emulator import emulator as command
 
-    result = CliRunner().invoke(command, ["--host", "0.0.0.0", "--port", "-1"])
+    with socket.socket() as busy:  # the port is taken, so the command stops after warning
+        busy.bind(("0.0.0.0", 0))
+        busy.listen(1)
+        port = str(busy.getsockname()[1])
+        result = CliRunner().invoke(command, ["--host", "0.0.0.0", "--port", port])
     assert "warning: binding 0.0.0.0" in result.output
+    assert result.exit_code == 1 and "cannot listen on 0.0.0.0" in result.output

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from google.api_core import exceptions
 from google.cloud import billing_v1, resourcemanager_v3, service_usage_v1
+from google.protobuf import json_format
 
 from bootstrap.emulator.inprocess import Emulator
+from bootstrap.gcp import lenient_operations
 
 Make = Callable[..., Any]
 
@@ -145,8 +147,17 @@ def test_enable_lro_then_noop(gapic: Make, emulator: Emulator) -> None:
     assert operation.operation.name.startswith("operations/acat.p2-100000000003-")
     with pytest.raises(exceptions.BadRequest, match="Another activation"):
         client.enable_service(request={"name": name})
-    result = operation.result(timeout=30)
-    assert result.service.state == service_usage_v1.State.ENABLED
+    # Google types `:enable` metadata as protobuf.Empty with `"value": {}` (row 10, recorded);
+    # api-core's strict LRO poller and get_operation mixin cannot parse that.
+    with pytest.raises(json_format.ParseError, match=r"google\.protobuf\.Empty"):
+        operation.result(timeout=30)
+    with pytest.raises(json_format.ParseError, match=r"google\.protobuf\.Empty"):
+        client.get_operation(request={"name": operation.operation.name})
+    done = lenient_operations.get_operation(client, operation.operation.name, 30)  # the tool's path
+    assert done.done and done.metadata.type_url.endswith("google.protobuf.Empty")
+    response = service_usage_v1.EnableServiceResponse.deserialize(done.response.value)
+    assert response.service.state == service_usage_v1.State.ENABLED
+    assert not response.service.config.name  # name, parent and state only
     again = client.enable_service(request={"name": name})
     assert again.operation.name == "operations/noop.DONE_OPERATION"
     assert again.result().service.state == service_usage_v1.State.ENABLED
@@ -170,13 +181,14 @@ def test_batch_enable_limits_and_success(gapic: Make, emulator: Emulator) -> Non
             request={"parent": parent, "service_ids": ["storage.googleapis.com"]}
         )
     many = [s["name"] for s in emulator.get_world()["services"]] + ["x.googleapis.com"] * 5
-    with pytest.raises(exceptions.BadRequest):
+    with pytest.raises(exceptions.BadRequest, match="maximum batch size") as caught:
         client.batch_enable_services(request={"parent": parent, "service_ids": many})
+    assert caught.value.reason == "SU_MAX_BATCH_SIZE_EXCEEDED"
     ids = ["aiplatform.googleapis.com", "cloudcommerceconsumerprocurement.googleapis.com"]
     result = client.batch_enable_services(request={"parent": parent, "service_ids": ids}).result(
         timeout=30
     )
-    assert {s.config.name for s in result.services} == set(ids)
+    assert {s.name.rsplit("/", 1)[-1] for s in result.services} == set(ids)
     world = {p["project_id"]: p for p in emulator.get_world()["projects"]}
     assert set(world["demo-api-disabled"]["services"]) == set(ids)
 
@@ -191,8 +203,10 @@ def test_disable_service(gapic: Make, emulator: Emulator) -> None:
         client.disable_service(request={"name": name}).result().service.state
         == service_usage_v1.State.DISABLED
     )
-    with pytest.raises(exceptions.BadRequest):
-        client.disable_service(request={"name": name})
+    # Row 1: disabling a disabled service is the noop operation, not an error.
+    again = client.disable_service(request={"name": name})
+    assert again.operation.name == "operations/noop.DONE_OPERATION"
+    assert again.result().service.state == service_usage_v1.State.DISABLED
 
 
 def test_billing_info_link_lag_and_closed_account(gapic: Make, emulator: Emulator) -> None:
@@ -267,6 +281,17 @@ def test_quota_exhaustion_429(gapic: Make, emulator: Emulator) -> None:
     with pytest.raises(exceptions.TooManyRequests) as caught:
         client.get_service(request={"name": name})
     assert caught.value.reason == "RATE_LIMIT_EXCEEDED"
-    assert any(d.get("retryDelay") == "20s" for d in caught.value.details)
+    # Row 21: Google sends no RetryInfo; the consumer is named by number.
+    assert not any("retryDelay" in d for d in caught.value.details)
+    assert "for consumer 'project_number:100000000001'" in caught.value.message
+    assert caught.value.metadata["consumer"] == "projects/100000000001"
+    assert caught.value.metadata["quota_location"] == "global"
     emulator.advance(20)
     client.get_service(request={"name": name})
+    world["behaviour"] = {"retry_info_on_429": True}
+    emulator.put_world(world)
+    for _ in range(3):
+        client.get_service(request={"name": name})
+    with pytest.raises(exceptions.TooManyRequests) as caught:
+        client.get_service(request={"name": name})
+    assert any(d.get("retryDelay") == "20s" for d in caught.value.details)

@@ -81,7 +81,9 @@ def test_chat_non_streaming(emulator: Emulator) -> None:
     )
     choice = completion.choices[0]
     assert choice.message.content == "ok" and choice.finish_reason == "stop"
-    assert getattr(choice.message, "reasoning_content", None)
+    # Row 19: vLLM now sends `reasoning` (and no longer `reasoning_content`).
+    assert getattr(choice.message, "reasoning", None)
+    assert getattr(choice.message, "reasoning_content", None) is None
     assert completion.usage is not None and completion.usage.total_tokens > 0
 
 
@@ -97,7 +99,7 @@ def test_chat_streaming_reasoning_then_content_usage_done(emulator: Emulator) ->
         if chunk.usage:
             usage = chunk.usage
         for choice in chunk.choices:
-            if getattr(choice.delta, "reasoning_content", None):
+            if getattr(choice.delta, "reasoning", None):
                 kinds.append("reasoning")
             if choice.delta.content:
                 kinds.append("content")
@@ -234,9 +236,18 @@ def test_structured_output_validates(emulator: Emulator) -> None:
             "europe-west4",
             MODEL,
             "emulator-owner",
-            openai.NotFoundError,
-            404,
-            "not found",
+            openai.BadRequestError,
+            400,
+            "is not servable in region europe-west4.",
+        ),
+        (
+            "demo-ready",
+            "us-central1",
+            MODEL,
+            "emulator-owner",
+            openai.BadRequestError,
+            400,
+            "is not servable in region us-central1.",
         ),
         (
             "demo-ready",
@@ -245,7 +256,7 @@ def test_structured_output_validates(emulator: Emulator) -> None:
             "emulator-owner",
             openai.NotFoundError,
             404,
-            "not found",
+            "was not found or your project does not have access to it.",
         ),
         (
             "demo-model-off",
@@ -254,7 +265,8 @@ def test_structured_output_validates(emulator: Emulator) -> None:
             "emulator-owner",
             openai.BadRequestError,
             400,
-            "is not allowed to use",
+            "Project `100000000004` is not allowed to use Publisher Model "
+            "`projects/demo-model-off/locations/global/publishers/openai/models/gpt-oss-120b-maas`",
         ),
         (
             "demo-ready",

@@ -105,12 +105,17 @@ def test_case_44_enable_model_permission_missing_names_the_permission(
 
     world(deployer)
     path = manifest(MODEL_OFF.replace("ENABLE", "true"))
+    # The permission is unverified (evidence row 18): the preflight only warns, enableModel is
+    # sent, and the service's refusal (here the emulator's IAM denial) decides.
+    planned = cli("plan", path, token="deployer")
+    warning = planned.check("demo-model-off", "permissions")
+    assert warning["status"] == "warning" and "unverified" in warning["detail"]
     run = cli("apply", path, "--yes", "--no-smoke", token="deployer")
     assert run.exit_code == 1
-    check = run.check("demo-model-off", "permissions")
+    assert len(run.sent(ENABLE_MODEL)) >= 1
+    check = run.check("demo-model-off", "change:enable_model")
     assert "consumerprocurement.consents.grant" in check["detail"]
     assert "roles/consumerprocurement.entitlementManager" in check["detail"] + check["remedy"]
-    assert run.sent(ENABLE_MODEL) == []
 
 
 @pytest.mark.diverges("the model is withdrawn from the location")

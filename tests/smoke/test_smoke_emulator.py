@@ -110,8 +110,10 @@ def test_pass_records_metrics_and_an_excerpt(emulator: Emulator) -> None:
         "first_content_ms",
         "total_ms",
         "output_tokens",
+        "reasoning_tokens",
         "tokens_per_s",
     }
+    assert int(metrics["reasoning_tokens"]) > 0  # the emulator streams `reasoning` deltas
     assert 0 < float(metrics["ttft_ms"]) <= float(metrics["first_content_ms"])
     assert float(metrics["first_content_ms"]) <= float(metrics["total_ms"])
     assert int(metrics["output_tokens"]) > 1 and float(metrics["tokens_per_s"]) > 0
@@ -128,7 +130,15 @@ def test_tools_and_json_checks_pass(emulator: Emulator) -> None:
     assert "Asia/Tokyo" in checks[1].detail  # the answer came after the tool result went back
 
 
+def serve_us_central1(emulator: Emulator) -> None:
+    """The default world serves gpt-oss-120b in `global` only (evidence row 20); add a region."""
+    world = emulator.get_world()
+    world["models"][0]["locations"] = ["global", "us-central1"]
+    emulator.put_world(world)
+
+
 def test_cases_run_concurrently_and_a_failure_stops_no_other(emulator: Emulator) -> None:
+    serve_us_central1(emulator)
     cases = [case(), case("demo-model-off"), case(location="us-central1"), case()]
     checks = smoke(emulator, *cases)
     assert [c.status for c in checks] == [
@@ -141,6 +151,7 @@ def test_cases_run_concurrently_and_a_failure_stops_no_other(emulator: Emulator)
 
 
 def test_a_shared_http_client_is_used_and_left_open(emulator: Emulator) -> None:
+    serve_us_central1(emulator)
     with httpx.Client() as client:
         checks = run_smoke(
             [case(), case(location="us-central1")],

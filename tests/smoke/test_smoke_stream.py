@@ -191,8 +191,20 @@ def test_metrics_measure_from_the_start_of_the_attempt() -> None:
         "ttft_ms": 500.0,
         "first_content_ms": 750.0,
         "output_tokens": 7,
+        "reasoning_tokens": 1,  # one reasoning delta; the usage has no details
         "tokens_per_s": 3.5,  # 7 tokens over 2.0 s after the first token
     }
+
+
+def test_reasoning_tokens_from_usage_details_or_either_delta_field() -> None:
+    renamed = chunk({"reasoning": "Think."}) + chunk({"reasoning": " More."})
+    assert tally(ROLE + renamed + CONTENT + STOP + DONE).reasoning_tokens() == 2
+    assert tally(ROLE + REASONING + CONTENT + STOP + DONE).reasoning_tokens() == 1
+    detailed = (
+        b'data: {"choices": [], "usage": {"completion_tokens": 9, '
+        b'"completion_tokens_details": {"reasoning_tokens": 5}}}\n\n'
+    )
+    assert tally(ROLE + renamed + CONTENT + STOP + detailed + DONE).reasoning_tokens() == 5
 
 
 def test_excerpt_collapses_whitespace_and_truncates() -> None:

@@ -1,0 +1,81 @@
+"""Ctrl-C while a mutation is on the wire: the message lists it as "may have been applied" and
+never claims that nothing was left half-done (the emulator applies it after the client left).
+
+A real process, as in test_faults_processes: SIGINT reaches only a real main thread.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import pytest
+
+from bootstrap.emulator.inprocess import Emulator
+
+APIS = """\
+version: 1
+projects:
+  - project_id: demo-api-disabled
+    models: [{model: gpt-oss-120b, locations: [global], enable: true}]
+"""
+ENABLE = r"services(:batchEnable|/[^/]+:enable)$"
+
+
+def _spawn(emulator: Emulator, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env.update(
+        {
+            "BOOTSTRAP_EMULATOR_HOST": emulator.host,
+            "BOOTSTRAP_EMULATOR_TOKEN": "emulator-owner",
+            "NO_COLOR": "1",
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "bootstrap", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def _fired(emulator: Emulator) -> bool:
+    return any(rule["fired"] for rule in emulator.faults()["rules"])
+
+
+@pytest.mark.realtime
+def test_sigint_with_a_mutation_in_flight_lists_it_as_maybe_applied(
+    emulator: Emulator, manifest: Callable[[str], str]
+) -> None:
+    # The enable is held on the wire (delayed, then served: it lands after the interrupt).
+    emulator.add_faults(
+        {"rules": [{"match": {"path": ENABLE}, "action": "delay", "delay_ms": 4000}]}
+    )
+    child = _spawn(emulator, "apply", manifest(APIS), "--yes", "--no-smoke")
+    try:
+        deadline = time.monotonic() + 30
+        while not _fired(emulator):
+            if time.monotonic() > deadline or child.poll() is not None:
+                child.kill()
+                raise AssertionError(f"the enable was never sent: {child.communicate()}")
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130, stderr
+    assert "Traceback" not in stdout + stderr
+    assert "may have been applied: run plan to see" in stderr, stderr
+    assert re.search(
+        r"serviceusage\.services\.(batchEnable|enable) for project demo-api-disabled", stderr
+    )
+    assert "nothing was left half-done" not in stderr
