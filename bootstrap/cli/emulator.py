@@ -33,9 +33,20 @@ _BAD_INPUT = (OSError, ValueError, KeyError, TypeError, AttributeError, re.error
     type=click.IntRange(0, 65535),
     help="Port to bind (0: any).",
 )
-@click.option("--world", "world_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--faults", "faults_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "--world",
+    "world_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Initial state, YAML or JSON (organizations, folders, projects, billing accounts, "
+    "models, behaviour knobs; docs/emulator.md, World schema). Default: the built-in world.",
+)
+@click.option(
+    "--faults",
+    "faults_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Fault rules to inject, YAML or JSON (docs/emulator.md, Faults). Default: none.",
 )
 @click.option(
     "--latency-ms",
@@ -66,7 +77,7 @@ def emulator(
     Clients: BOOTSTRAP_EMULATOR_HOST=HOST:PORT and BOOTSTRAP_EMULATOR_TOKEN=emulator-owner.
     Control API (loopback only): /_emulator/{reset,world,faults,journal,clock}.
     """
-    from bootstrap.emulator.server import bind, build_app, build_server
+    from bootstrap.emulator.server import build_app, build_server
 
     if host not in LOOPBACK_HOSTS:
         click.echo(
@@ -87,6 +98,13 @@ def emulator(
             quiet=quiet,
         ),
     )
+    build_server(app).run(sockets=[_listen(host, port)])
+
+
+def _listen(host: str, port: int) -> Any:
+    """The bound socket, announced with the variable clients need; a busy port is one line."""
+    from bootstrap.emulator.server import bind
+
     try:
         sock = bind(host, port)
     except OSError as error:
@@ -99,7 +117,7 @@ def emulator(
         f"bootstrap emulator on http://{host}:{bound} (export BOOTSTRAP_EMULATOR_HOST={host}:{bound})",
         err=True,
     )
-    build_server(app).run(sockets=[sock])
+    return sock
 
 
 def _faults(path: Path | None, seed: int) -> dict[str, Any] | None:

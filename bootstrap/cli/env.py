@@ -1,10 +1,16 @@
-"""`bootstrap env`: what an application needs to call a model, as dotenv, GitHub env or JSON."""
+"""`bootstrap env`: what an application needs to call a model: dotenv, shell, GitHub env, JSON.
+
+`shell` is for `eval "$(bootstrap env ... --format shell)"`: `export KEY='value'` lines, quoted
+safely, so a child process sees the variables; `dotenv` stays plain `KEY=value` for docker's
+`--env-file` and systemd's `EnvironmentFile=`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import shlex
 from typing import TYPE_CHECKING
 
 import click
@@ -25,10 +31,11 @@ if TYPE_CHECKING:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["dotenv", "github", "json"]),
+    type=click.Choice(["dotenv", "shell", "github", "json"]),
     default="dotenv",
     show_default=True,
-    help="github appends to the file named by $GITHUB_ENV.",
+    help="shell prints `export KEY='value'` lines for eval; dotenv plain KEY=value lines "
+    "(docker --env-file, systemd); github appends to the file named by $GITHUB_ENV.",
 )
 @as_of_option
 @guarded
@@ -42,6 +49,7 @@ def env(
 ) -> None:
     """Print OPENAI_BASE_URL, the model id, project and location for an application.
 
+    In a shell: eval "$(bootstrap env MANIFEST --project P --format shell)".
     The API key is a Google access token, never printed: use
     OPENAI_API_KEY=$(gcloud auth print-access-token).
     """
@@ -50,6 +58,9 @@ def env(
     values = app_values(desired, project_id, model_ref, location)
     if fmt == "json":
         click.echo(json.dumps(values, indent=2))
+        return
+    if fmt == "shell":
+        click.echo(shell_exports(values), nl=False)
         return
     lines = "".join(f"{key}={value}\n" for key, value in values.items())
     if fmt == "github":
@@ -83,6 +94,17 @@ def app_values(
         "GOOGLE_CLOUD_PROJECT": project_id,
         "GOOGLE_CLOUD_LOCATION": chosen,
     }
+
+
+def shell_exports(values: dict[str, str]) -> str:
+    """`export KEY='value'` lines a POSIX shell can eval: every value single-quoted, so `$`,
+    backquotes, spaces and newlines stay literal, and a `'` inside is written as `'"'"'`."""
+    return "".join(f"export {key}={_single_quoted(value)}\n" for key, value in values.items())
+
+
+def _single_quoted(value: str) -> str:
+    quoted = shlex.quote(value)
+    return quoted if quoted.startswith("'") else f"'{quoted}'"
 
 
 def _append_github_env(lines: str) -> None:

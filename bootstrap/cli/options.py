@@ -127,6 +127,8 @@ def cloud_options(function: Callable[..., R]) -> Callable[..., R]:
         quota_project: str | None,
         **kwargs: object,
     ) -> R:
+        if no_rate_limit and rate_limits:
+            raise click.UsageError("give --rate-limit or --no-rate-limit, not both")
         cloud = CloudOptions(
             concurrency=concurrency,
             rate_limits=rate_limits,

@@ -33,6 +33,7 @@ from bootstrap.cli.wiring import (
     connect,
     emit_report,
     load_desired,
+    plan_summary,
     select_shard,
     stop_if_unreachable,
     today,
@@ -128,9 +129,11 @@ def plan(manifests: tuple[str, ...], **options: Any) -> None:
 def apply(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
     """Make projects match their manifests, then prove each model answers.
 
-    Never disables an API, unlinks billing or deletes anything. Exit 0 converged, 3 a person
-    must act, 1 failures.
+    Never disables an API, unlinks billing or deletes anything. Shows the plan and a summary,
+    then asks on a terminal (--yes to skip); declining changes nothing and exits 2 (changes
+    pending). Exit 0 converged, 3 a person must act, 1 failures.
     """
+    _check_smoke_options(no_smoke, options["checks"])
     request = JobRequest(
         command="apply", manifests=manifests, apply=True, smoke=not no_smoke, **options
     )
@@ -190,13 +193,20 @@ def audit(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
     Exit 0 only when every wanted check passed; 2 findings (pending, propagating, failed,
     needing a person); 1 when something could not be read or verified, or nothing was found.
     """
+    _check_smoke_options(no_smoke, options["checks"])
     request = JobRequest(command="audit", manifests=manifests, smoke=not no_smoke, **options)
     _run(request)
 
 
+def _check_smoke_options(no_smoke: bool, checks: Sequence[str]) -> None:
+    """--check adds to the smoke test; with --no-smoke it would be dropped without a word."""
+    if no_smoke and checks:
+        flags = " ".join(f"--check {check}" for check in checks)
+        raise click.UsageError(f"{flags} runs in the smoke test; drop --no-smoke or {flags}")
+
+
 def _run(request: JobRequest) -> None:
     from bootstrap.exitcodes import Command
-    from bootstrap.reconcile.options import RunOptions
     from bootstrap.smoke.suite import SmokeOptions
 
     check_inputs(request.outputs)  # before the first request: a lost report costs a run
@@ -209,16 +219,7 @@ def _run(request: JobRequest) -> None:
     projects, run = select_shard(projects, shards, os.environ, command=request.command, date=date)
     if partial:  # a folder could not be listed: what it holds was not judged
         run = replace(run, partial=True)
-    options = RunOptions(
-        as_of=date,
-        allow_relink=request.allow_relink,
-        probe=not request.no_probe,
-        # An audit reports findings; whether the auditor could fix them is not one of them.
-        preflight=request.command != "audit",
-        concurrency=request.cloud.concurrency,
-        findings=request.command == "audit",
-        wait_ready_s=request.wait_ready,
-    )
+    options = _run_options(request, date)
     smoke = SmokeOptions(
         enabled=request.smoke and settings.enabled,
         settings=settings,
@@ -228,15 +229,38 @@ def _run(request: JobRequest) -> None:
         # The preview is shown (table) or asked about; with --yes and another format nobody
         # would see it, and observing every project twice doubles the reads of a large apply.
         preview = _job(Command.PLAN, cloud, projects, options, clock, replace(smoke, enabled=False))
-        if request.fmt == "table":
-            emit_report(preview, "table", ())
-        confirm_apply(request.yes, sum(len(p.changes) for p in preview.projects))
+        _review(preview, request)
     if request.apply:
         options = replace(options, apply=True)
     warnings = [*partial, *_smoke_warnings(request, settings)]
     report = _job(Command(request.command), cloud, projects, options, clock, smoke, warnings, run)
     emit_report(report, request.fmt, request.outputs)
     sys.exit(report.exit_code)
+
+
+def _run_options(request: JobRequest, date: dt.date) -> RunOptions:
+    from bootstrap.reconcile.options import RunOptions
+
+    return RunOptions(
+        as_of=date,
+        allow_relink=request.allow_relink,
+        probe=not request.no_probe,
+        # An audit reports findings; whether the auditor could fix them is not one of them.
+        preflight=request.command != "audit",
+        concurrency=request.cloud.concurrency,
+        findings=request.command == "audit",
+        wait_ready_s=request.wait_ready,
+    )
+
+
+def _review(preview: RunReport, request: JobRequest) -> None:
+    """Show the plan (table), then its summary just above the prompt, then ask."""
+    if request.fmt == "table":
+        emit_report(preview, "table", ())
+    change_count = sum(len(p.changes) for p in preview.projects)
+    if change_count or request.fmt == "table":
+        click.echo(plan_summary(preview), err=True, nl=False)
+    confirm_apply(request.yes, change_count)
 
 
 def _projects(
@@ -249,7 +273,8 @@ def _projects(
 
     if request.parent is None:
         if not request.manifests:
-            raise click.UsageError("give at least one manifest file or directory")
+            also = ", or --parent folders/N" if request.command == "audit" else ""
+            raise click.UsageError(f"give at least one manifest file or directory{also}")
         if request.labels or request.models:
             raise click.UsageError("--label and --model only apply with --parent")
         desired = load_desired(request.manifests, date)

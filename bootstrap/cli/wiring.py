@@ -163,6 +163,41 @@ def emit_report(report: RunReport, fmt: str, outputs: Sequence[str]) -> None:
         fail(f"could not append to $GITHUB_STEP_SUMMARY: {error.strerror or error}")
 
 
+def plan_summary(report: RunReport, *, most: int = 5) -> str:
+    """What the preview holds, in a few lines above the prompt: each kind of change with how many
+    changes and projects it touches, then the projects needing a person and those failing."""
+    from bootstrap.report.model import ProjectStatus
+
+    kinds: dict[str, tuple[int, set[str]]] = {}
+    for project in report.projects:
+        for change in project.changes:
+            count, ids = kinds.get(change.action, (0, set()))
+            kinds[change.action] = (count + 1, ids | {project.project_id})
+    total = sum(count for count, _ in kinds.values())
+    touched = len({project_id for _, ids in kinds.values() for project_id in ids})
+    lines = [f"Plan: {total} change(s) in {touched} of {len(report.projects)} project(s)"]
+    width = max((len(kind) for kind in kinds), default=0) + 2
+    for kind, (count, ids) in kinds.items():
+        label = kind.replace("_", " ")
+        lines.append(f"  {label:<{width}}{count} change(s) in {len(ids)} project(s)")
+    for label, status in (
+        ("needing a person", ProjectStatus.ACTION_REQUIRED),
+        ("failing", ProjectStatus.FAILED),
+        ("could not be read", ProjectStatus.UNKNOWN),
+    ):
+        found = [p.project_id for p in report.projects if p.status is status]
+        if found or status is not ProjectStatus.UNKNOWN:
+            lines.append(f"  {label}: {_some(found, most)}")
+    return "\n".join(lines) + "\n"
+
+
+def _some(ids: Sequence[str], most: int) -> str:
+    if not ids:
+        return "none"
+    more = f", and {len(ids) - most} more" if len(ids) > most else ""
+    return f"{len(ids)} project(s): {', '.join(ids[:most])}{more}"
+
+
 def confirm_apply(yes: bool, change_count: int) -> None:
     """Ask before writing, on a TTY; refuse without --yes when nobody can answer."""
     if yes or change_count == 0:
