@@ -123,43 +123,45 @@ class Caller:
         try:
             if recover is None:
                 return self._loops[api].run(
-                    self._attempt(method, send, bucket=bucket, weight=weight, notify=notify),
+                    self._attempt(method, send),
                     deadline_s=deadline_s or self._deadline_s,
                     observe=self._observer(bucket),
                     notify=notify,
+                    pace=self._pacer(bucket, weight, notify),
                 )
             with self.in_flight.mutation(_describe(method, context)) as sending:
                 return self._loops[api].run(
-                    self._attempt(
-                        method, send, bucket=bucket, weight=weight, notify=notify, sending=sending
-                    ),
+                    self._attempt(method, send, sending=sending),
                     deadline_s=deadline_s or self._deadline_s,
                     recover=recover,
                     observe=self._observer(bucket),
                     notify=notify,
+                    pace=self._pacer(bucket, weight, notify),
                 )
         except BootstrapError:
             raise
         except Exception as exc:
             raise BootstrapError(self._failure(exc, context, api=api)) from exc
 
-    def _attempt(
-        self,
-        method: str,
-        send: Callable[[float], T],
-        *,
-        bucket: str,
-        weight: float,
-        notify: Notify | None,
-        sending: Sending | None = None,
-    ) -> Callable[[float], T]:
-        """One attempt: a rate-limit token first (holding nothing), then a slot while on the wire."""
+    def _pacer(self, bucket: str, weight: float, notify: Notify | None) -> Callable[[], float]:
+        """Before each attempt: stop if the endpoint is dead, then wait (holding nothing) for a
+        rate-limit token; returns the wait, which the retry loop does not count as the call's."""
 
-        def attempt(remaining_s: float) -> T:
+        def pace() -> float:
             self.reachability.check()  # a dead endpoint: nothing more is sent, nor waited for
             waited = self._limiter.acquire(bucket, weight)
             if waited > 0 and notify is not None:
                 notify(RetryEvent(kind=RetryEventKind.RATE_LIMIT_WAIT, attempts=0, delay_s=waited))
+            return waited
+
+        return pace
+
+    def _attempt(
+        self, method: str, send: Callable[[float], T], sending: Sending | None = None
+    ) -> Callable[[float], T]:
+        """One attempt: a concurrency slot while on the wire."""
+
+        def attempt(remaining_s: float) -> T:
             self._slots.acquire(REQUEST_PRIORITY.get())
             try:
                 self.stats.add_request(method)

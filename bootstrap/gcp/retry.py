@@ -118,9 +118,10 @@ class _Call:
     deadline_s: float
     notify: Notify | None
     retries: int = 0  # backoffs slept so far
+    paced_s: float = 0.0  # waited for our own rate limit: not the server's time, not counted
 
     def remaining(self, now: float) -> float:
-        return self.deadline_s - (now - self.start)
+        return self.deadline_s - (now - self.start - self.paced_s)
 
 
 class RetryLoop:
@@ -159,8 +160,13 @@ class RetryLoop:
         recover: Callable[[int], T | None] | None = None,
         observe: Observer | None = None,
         notify: Notify | None = None,
+        pace: Callable[[], float] | None = None,
     ) -> T:
         """Call `attempt(remaining_s)` until it returns, a permanent error, or the deadline.
+
+        `pace()` runs before each attempt and returns how long it waited for the client's own
+        rate limit; that wait does not count against the deadline (under a long write queue it
+        would otherwise leave no time to retry one transient error).
 
         `recover(attempts)` marks a mutation: before any re-send it re-reads the state (up to
         `attempts` reads; more after a LOST answer) and returns the call's result when the
@@ -171,6 +177,8 @@ class RetryLoop:
         call = _Call(start=self._clock.now(), deadline_s=deadline_s, notify=notify)
         refreshed = False
         while True:
+            if pace is not None:
+                call.paced_s += pace()
             try:
                 return attempt(max(call.remaining(self._clock.now()), 0.001))
             except Exception as exc:

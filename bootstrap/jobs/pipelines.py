@@ -156,13 +156,7 @@ def run_smoke_job(
         sleep=clock.sleep,
         pool=partial(worker_pool, clock, thread_name_prefix="smoke"),
     )
-    reports = [
-        project_report(
-            ProjectResult(project_id=p.project_id, plan=ProjectPlan(project_id=p.project_id)),
-            checks[p.project_id],
-        )
-        for p in projects
-    ]
+    reports = [_smoke_only(p.project_id, checks[p.project_id]) for p in projects]
     return run_report(
         Command.SMOKE,
         reports,
@@ -171,6 +165,12 @@ def run_smoke_job(
         metrics=_run_metrics(cloud) | elapsed.virtual(),
         run=run,
     )
+
+
+def _smoke_only(project_id: str, checks: Sequence[Check]) -> ProjectReport:
+    """A project's report of a smoke-only run: its smoke checks and nothing planned."""
+    empty = ProjectResult(project_id=project_id, plan=ProjectPlan(project_id=project_id))
+    return project_report(empty, checks)
 
 
 def _wait_until_servable(

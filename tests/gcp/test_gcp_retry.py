@@ -219,3 +219,30 @@ def test_429_limit_is_read_per_minute() -> None:
     assert limit_per_minute(exc) == 1200
     judged = judge(exc, api="resourcemanager")
     assert judged.rate_limited and judged.limit_per_minute == 1200
+
+
+def test_waiting_for_our_own_rate_limit_does_not_use_up_the_calls_deadline() -> None:
+    """Under a long write queue the token wait can exceed the deadline; a transient error after
+    it must still be retried (the soak's one-apply target depends on it)."""
+    clock = VirtualClock()
+    paces: list[float] = []
+
+    def pace() -> float:
+        wait = 90.0 if not paces else 0.0  # queued behind other projects' enables
+        clock.sleep(wait)
+        paces.append(wait)
+        return wait
+
+    script = Script(api_exceptions.ServiceUnavailable("flaky"))
+    assert make_loop(clock).run(script, deadline_s=60, pace=pace) == "ok"
+    assert script.calls == 2 and paces == [90.0, 0.0]
+    other = VirtualClock()
+
+    def uncredited() -> float:  # the same wait, not reported: it counts against the deadline
+        other.sleep(90.0)
+        return 0.0
+
+    with pytest.raises(RetryExhausted):
+        make_loop(other).run(
+            Script(api_exceptions.ServiceUnavailable("flaky")), deadline_s=60, pace=uncredited
+        )
