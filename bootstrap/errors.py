@@ -32,6 +32,9 @@ class Cause(StrEnum):
     MODEL_ENABLEMENT_FAILED = "MODEL_ENABLEMENT_FAILED"
     RATE_LIMITED = "RATE_LIMITED"
     QUOTA_EXHAUSTED = "QUOTA_EXHAUSTED"
+    QUOTA_ZERO = "QUOTA_ZERO"  # the project's quota for the model is 0: a person must raise it
+    ORG_POLICY_DENIED = "ORG_POLICY_DENIED"  # constraints/vertexai.allowedModels leaves it out
+    VPC_SC_BLOCKED = "VPC_SC_BLOCKED"  # a VPC Service Controls perimeter refused the call
     OPERATION_TIMEOUT = "OPERATION_TIMEOUT"
     OPERATION_FAILED = "OPERATION_FAILED"
     UNAVAILABLE = "UNAVAILABLE"

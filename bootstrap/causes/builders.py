@@ -23,6 +23,11 @@ _PERMISSION_IN_TEXT = re.compile(r"[Pp]ermission '?([a-z][a-zA-Z0-9]*(?:\.[a-zA-
 _PUBLISHER_MODEL_IN_TEXT = re.compile(r"publishers/([\w.-]+)/models/([\w.@-]+)")
 _REGION_IN_TEXT = re.compile(r"not servable in region ([\w-]+)")
 _DAILY = re.compile(r"(?i)per[ _-]?day|perday|daily")
+_ZERO_LIMIT = re.compile(r"(?i)\blimit(?:\s*:|\s+of|\s+is)\s*0(?![\d.])")
+_BASE_MODEL_IN_TEXT = re.compile(r"base model: ([\w.@-]+?)\.?(?:\s|$)")
+_MODEL_ACTION_IN_TEXT = re.compile(r"publishers/[\w.-]+/models/[\w.@-]+:\w+")
+ALLOWED_MODELS = "constraints/vertexai.allowedModels"
+ORG_POLICY_ADMIN = "Organization Policy Administrator (roles/orgpolicy.policyAdmin)"
 
 
 def service_disabled(p: ErrorBody, ctx: CallContext) -> Failure:
@@ -223,6 +228,75 @@ def _model_console(model: str | None, project_id: str | None) -> str:
     return catalog.model_garden_console_url(match.group(1), match.group(2), project_id)
 
 
+def org_policy_denied(p: ErrorBody, ctx: CallContext) -> Failure:
+    """400 FAILED_PRECONDITION naming constraints/vertexai.allowedModels (evidence row 23): the
+    organization policy leaves the model out; enabling it cannot help, a policy admin must."""
+    found = _MODEL_ACTION_IN_TEXT.search(p.message)
+    model = ctx.publisher_model or _model_from_text(p.message)
+    value = found.group(0) if found else f"{model or 'publishers/PUBLISHER/models/MODEL'}:predict"
+    project = ctx.project_id or "PROJECT_ID"
+    return make_failure(
+        Cause.ORG_POLICY_DENIED,
+        ctx,
+        f"the organization policy {ALLOWED_MODELS} does not allow {value}.",
+        f"Ask an {ORG_POLICY_ADMIN} to add {value} to the allowed values of {ALLOWED_MODELS} "
+        f"on projects/{project} or its folder or organization: "
+        f"https://console.cloud.google.com/iam-admin/orgpolicies/vertexai-allowedModels?project={project}",
+        Disposition.HUMAN_ACTION,
+    )
+
+
+def vpc_sc_blocked(p: ErrorBody, ctx: CallContext) -> Failure:
+    """403 with PreconditionFailure VPC_SERVICE_CONTROLS or ErrorInfo SECURITY_POLICY_VIOLATED
+    (evidence row 24): a service perimeter refused the caller; no IAM role fixes it."""
+    uid = p.metadata.get("uid") or _vpc_sc_id(p.message)
+    said = f" (vpcServiceControlsUniqueIdentifier {uid})" if uid else ""
+    return make_failure(
+        Cause.VPC_SC_BLOCKED,
+        ctx,
+        f"a VPC Service Controls perimeter blocked the call to aiplatform.googleapis.com{said}.",
+        "Ask the perimeter's administrator to add an ingress rule for this caller (identity and "
+        "aiplatform.googleapis.com), or call from inside the perimeter; note that Google lists "
+        "the global endpoint as unsupported under VPC Service Controls, so use a regional "
+        "location there.",
+        Disposition.HUMAN_ACTION,
+    )
+
+
+def _vpc_sc_id(text: str) -> str:
+    match = re.search(r"vpcServiceControlsUniqueIdentifier:\s*([\w-]+)", text)
+    return match.group(1) if match else ""
+
+
+def is_zero_quota(p: ErrorBody) -> bool:
+    """A 429 whose quota limit is 0 (a new project's MaaS quota in a region, row 22)."""
+    if p.metadata.get("quota_limit_value", "").strip() == "0":
+        return True
+    return any(_ZERO_LIMIT.search(text) for text in (p.message, *p.quota_violations))
+
+
+def quota_zero(p: ErrorBody, ctx: CallContext) -> Failure:
+    """The quota is 0, not busy: retrying cannot help; a person must request a limit."""
+    metric = p.metadata.get("quota_metric") or p.metadata.get("quota_limit") or ""
+    found = _BASE_MODEL_IN_TEXT.search(p.message)
+    model = p.metadata.get("base_model") or (found.group(1) if found else "")
+    model = model or (ctx.publisher_model or "").rsplit("/", 1)[-1]
+    where = f" in {ctx.location}" if ctx.location else ""
+    named = f" ({metric})" if metric else ""
+    page = QUOTA_CONSOLE + (f"?project={ctx.project_id}" if ctx.project_id else "")
+    return make_failure(
+        Cause.QUOTA_ZERO,
+        ctx,
+        f"the project's quota for {model or 'the model'}{where} is 0{named}, so every call is "
+        "refused; this is not a transient rate limit.",
+        f"Request a limit above 0 at {page} (filter: aiplatform.googleapis.com, base_model "
+        f"{model or 'MODEL'}, region {ctx.location or 'LOCATION'}), or send a QuotaPreference "
+        "with the Cloud Quotas API (gcloud beta quotas preferences create "
+        "--service=aiplatform.googleapis.com).",
+        Disposition.HUMAN_ACTION,
+    )
+
+
 def too_many(p: ErrorBody, ctx: CallContext) -> Failure:
     quota_text = " ".join(
         [
@@ -232,6 +306,8 @@ def too_many(p: ErrorBody, ctx: CallContext) -> Failure:
             *p.quota_violations,
         ]
     )
+    if is_zero_quota(p):
+        return quota_zero(p, ctx)
     limit = p.metadata.get("quota_limit") or p.metadata.get("quota_metric") or ""
     named = f" ({limit})" if limit else ""
     if _DAILY.search(quota_text):

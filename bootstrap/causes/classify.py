@@ -14,7 +14,14 @@ structured fields are the stable contract and messages are not:
 
 Decisions (see also the report of the change that introduced this module):
 - 429 is RATE_LIMITED (retry) unless the limit is not a rate: a quota counted per day (metric,
-  limit or message says "per day"/"PerDay"/"daily") is QUOTA_EXHAUSTED, for a person (raise it).
+  limit or message says "per day"/"PerDay"/"daily") is QUOTA_EXHAUSTED, and a limit of 0
+  (ErrorInfo `quota_limit_value` "0", or "limit: 0" in the text) is QUOTA_ZERO, both for a
+  person (raise it).
+- The guards (evidence rows 23-24) need a person and are never retried: a PreconditionFailure of
+  type VPC_SERVICE_CONTROLS or ErrorInfo SECURITY_POLICY_VIOLATED is VPC_SC_BLOCKED (checked
+  before the 403's permission reading, which would wrongly ask for a role); a message naming
+  `constraints/vertexai.allowedModels` is ORG_POLICY_DENIED (before the model texts, so it never
+  reads as "not enabled" and leads to no enableModel).
 - Service Usage "Another activation or deactivation is in progress", "Precondition check
   failed." without a billing reason, HTTP 409 ABORTED, and 5xx are UNAVAILABLE with RETRY.
 - An LRO error (`{"code": <rpc int>, ...}` and no HTTP status) without a specific reason is
@@ -45,6 +52,7 @@ from bootstrap.causes.builders import (
     model_not_servable,
     not_found,
     one_line,
+    org_policy_denied,
     permission_denied,
     project_missing,
     project_ref,
@@ -53,6 +61,7 @@ from bootstrap.causes.builders import (
     too_many,
     unauthenticated,
     unknown,
+    vpc_sc_blocked,
     with_project,
 )
 from bootstrap.causes.context import CallContext
@@ -130,6 +139,8 @@ def classify_operation_error(error: object, context: CallContext | None = None) 
 
 
 def _decide(p: ErrorBody, ctx: CallContext) -> Failure:
+    if "VPC_SERVICE_CONTROLS" in " ".join(p.precondition_types).upper():
+        return vpc_sc_blocked(p, ctx)
     by_reason = _by_reason(p, ctx)
     if by_reason is not None:
         return by_reason
@@ -167,6 +178,8 @@ def _by_reason(p: ErrorBody, ctx: CallContext) -> Failure | None:
         )
     if reason == "RATE_LIMIT_EXCEEDED":
         return too_many(p, ctx)
+    if reason == "SECURITY_POLICY_VIOLATED":
+        return vpc_sc_blocked(p, ctx)
     if reason in _AUTH_REASONS:
         return unauthenticated(ctx)
     if reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT":
@@ -187,6 +200,8 @@ def _by_reason(p: ErrorBody, ctx: CallContext) -> Failure | None:
 def _by_message(p: ErrorBody, ctx: CallContext) -> Failure | None:
     text = p.message
     lowered = text.lower()
+    if "constraints/vertexai.allowedmodels" in lowered:
+        return org_policy_denied(p, ctx)
     # Both are 400 FAILED_PRECONDITION; only "not allowed to use" may lead to enableModel.
     if "is not servable in region" in lowered:
         return model_not_servable(p, ctx)

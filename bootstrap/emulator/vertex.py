@@ -4,6 +4,7 @@ OpenAI-compatible chat completions route with its precondition chain and paced S
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -128,6 +129,7 @@ def eula(store: Store, call: Call) -> Reply:
 def chat_completions(store: Store, call: Call) -> Reply:
     location = call.params["l"]
     suffix = f"/locations/{location}/endpoints/openapi"
+    _require_perimeter(store, call)
     project = _project(store, call, "aiplatform.endpoints.predict", suffix)
     _require_service(store, project, DOMAIN, with_lag=True)
     if store.world.chat.require_procurement:  # row 26: UNKNOWN, off by default
@@ -136,6 +138,25 @@ def chat_completions(store: Store, call: Call) -> Reply:
     request = call.body
     if not isinstance(request, dict) or not isinstance(request.get("messages"), list):
         raise google_errors.invalid_argument("Request contains an invalid argument.")
+    model_id = _chat_model(store, call, project, request)
+    result = answer(request)
+    created = int(store.clock.now().timestamp())
+    ident = f"chatcmpl-{abs(hash((model_id, created, time.monotonic_ns()))):x}"[:30]
+    if request.get("stream"):
+        options = request.get("stream_options") or {}
+        usage = bool(options.get("include_usage")) if isinstance(options, dict) else False
+        return Reply(
+            events=_stream(store, result, ident=ident, created=created, model=model_id, usage=usage)
+        )
+    body = _completion(result, ident=ident, created=created, model=model_id)
+    _rename_reasoning(body["choices"][0]["message"], store.world.chat.reasoning_field)
+    return Reply(body=body)
+
+
+def _chat_model(store: Store, call: Call, project: Project, request: dict[str, Any]) -> str:
+    """The request's model, checked in the order Vertex answers: id, offer, region, org policy,
+    enablement, then the project's quota for it."""
+    location = call.params["l"]
     model_id = str(request.get("model") or "")
     if not MODEL_ID.match(model_id):
         raise google_errors.invalid_argument(
@@ -149,20 +170,105 @@ def chat_completions(store: Store, call: Call) -> Reply:
         raise google_errors.model_not_found(full)
     if location not in offer.locations:
         raise google_errors.not_servable(full, location)
+    _require_org_policy(store, project, name)
     if name not in project.models:
         raise google_errors.not_allowed_to_use(project.number, call.params["p"], location, name)
-    result = answer(request)
-    created = int(store.clock.now().timestamp())
-    ident = f"chatcmpl-{abs(hash((model_id, created, time.monotonic_ns()))):x}"[:30]
-    if request.get("stream"):
-        options = request.get("stream_options") or {}
-        usage = bool(options.get("include_usage")) if isinstance(options, dict) else False
-        return Reply(
-            events=_stream(store, result, ident=ident, created=created, model=model_id, usage=usage)
+    _require_model_quota(store, project, location, model)
+    return model_id
+
+
+ALLOWED_MODELS = "constraints/vertexai.allowedModels"
+
+
+def _require_perimeter(store: Store, call: Call) -> None:
+    """Row 24 (world `vpc_sc`): a project inside the perimeter refuses callers without an
+    ingress rule, before IAM, with PreconditionFailure VPC_SERVICE_CONTROLS and ErrorInfo
+    SECURITY_POLICY_VIOLATED."""
+    perimeter = store.world.vpc_sc
+    project = store.project(call.params["p"])
+    if project is None or not {project.project_id, project.number} & set(
+        perimeter.perimeter_projects
+    ):
+        return
+    if call.principal.email in perimeter.allowed_principals:
+        return
+    uid = hashlib.sha256(f"{project.number}:{call.principal.email}".encode()).hexdigest()[:24]
+    raise google_errors.ApiError(
+        403,
+        "PERMISSION_DENIED",
+        f"Request is prohibited by organization's policy. vpcServiceControlsUniqueIdentifier: {uid}",
+        [
+            {
+                "@type": "type.googleapis.com/google.rpc.PreconditionFailure",
+                "violations": [{"type": "VPC_SERVICE_CONTROLS", "description": uid}],
+            },
+            google_errors.error_info("SECURITY_POLICY_VIOLATED", "googleapis.com", uid=uid),
+        ],
+    )
+
+
+def _require_org_policy(store: Store, project: Project, name: str) -> None:
+    """Row 23 (world `org_policies`): the `vertexai.allowedModels` policy nearest the project
+    (project, folders, organization) decides; a 400 names the value to allow."""
+    value = f"{name}:predict"
+    for resource in store.ancestors(f"projects/{project.project_id}"):
+        policy = next(
+            (
+                p
+                for p in store.world.org_policies
+                if p.resource == resource and p.constraint == ALLOWED_MODELS
+            ),
+            None,
         )
-    body = _completion(result, ident=ident, created=created, model=model_id)
-    _rename_reasoning(body["choices"][0]["message"], store.world.chat.reasoning_field)
-    return Reply(body=body)
+        if policy is None:
+            continue
+        denied = value in policy.denied_values or name in policy.denied_values
+        listed = value in policy.allowed_values or name in policy.allowed_values
+        if denied or (policy.allowed_values and not listed):
+            raise google_errors.failed_precondition(
+                f"Organization Policy constraint {ALLOWED_MODELS} violated for "
+                f"`projects/{project.number}` attempting to use a disallowed Gen AI model "
+                f"{name}. Please contact your organization administrator to add {value} to the "
+                "allowed values of the constraint."
+            )
+        return
+
+
+def _require_model_quota(store: Store, project: Project, location: str, model: str) -> None:
+    """Row 22 (world `model_quotas`): a limit of 0 refuses every call with the MaaS 429. The
+    message is row 22's (no ErrorInfo, so no client reads it as a retryable rate limit); the
+    QuotaFailure saying `limit: 0` (modelled on the Gemini API's 429, `quotaValue` "0") is this
+    emulator's guess at how a zero limit shows, as no zero-limit MaaS body is public."""
+    for quota in store.world.model_quotas:
+        if (
+            quota.project in (project.project_id, project.number)
+            and quota.location == location
+            and quota.model == model
+            and quota.requests_per_minute == 0
+        ):
+            metric = f"{DOMAIN}/online_prediction_requests_per_base_model"
+            raise google_errors.ApiError(
+                429,
+                "RESOURCE_EXHAUSTED",
+                f"Quota exceeded for {metric} with base model: {model}. Please submit a quota "
+                "increase request. https://cloud.google.com/vertex-ai/docs/generative-ai/quotas-genai.",
+                [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                        "violations": [
+                            {
+                                "subject": f"projects/{project.number}",
+                                "description": f"{metric} for base model {model} in "
+                                f"{location}, limit: 0",
+                                "quotaMetric": metric,
+                                "quotaId": "OnlinePredictionRequestsPerMinutePerProjectPerBaseModel",
+                                "quotaDimensions": {"base_model": model, "region": location},
+                                "quotaValue": "0",
+                            }
+                        ],
+                    }
+                ],
+            )
 
 
 def _rename_reasoning(message: dict[str, Any], field: str) -> None:

@@ -137,6 +137,36 @@ REASONING_FIELDS = ("reasoning", "reasoning_content", "both")
 
 
 @dataclass(slots=True)
+class OrgPolicy:
+    """A list constraint set on a project, folder or organization (evidence row 23); the one
+    nearest the project wins (no merging). `allowed_values` empty means no allow list."""
+
+    resource: str
+    constraint: str
+    allowed_values: list[str] = field(default_factory=list)
+    denied_values: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class VpcSc:
+    """One VPC Service Controls perimeter around aiplatform (evidence row 24): a call to a
+    project inside it from a principal not allowed in (no ingress rule) is refused."""
+
+    perimeter_projects: list[str] = field(default_factory=list)
+    allowed_principals: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ModelQuota:
+    """A project's per-base-model request quota in one location (evidence row 22)."""
+
+    project: str
+    location: str
+    model: str
+    requests_per_minute: int
+
+
+@dataclass(slots=True)
 class World:
     principals: list[Principal] = field(default_factory=list)
     organizations: list[Organization] = field(default_factory=list)
@@ -149,6 +179,9 @@ class World:
     quotas: Quotas = field(default_factory=Quotas)
     behaviour: Behaviour = field(default_factory=Behaviour)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    org_policies: list[OrgPolicy] = field(default_factory=list)
+    vpc_sc: VpcSc = field(default_factory=VpcSc)
+    model_quotas: list[ModelQuota] = field(default_factory=list)
     clock_start: str = DEFAULT_START
     operations: list[dict[str, Any]] = field(default_factory=list)
 
@@ -192,6 +225,7 @@ def _keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:
 WORLD_KEYS = {
     "principals", "organizations", "folders", "billing_accounts", "models", "services",
     "projects", "timing", "quotas", "clock", "operations", "behaviour", "chat",
+    "org_policies", "vpc_sc", "model_quotas",
 }  # fmt: skip
 
 
@@ -219,7 +253,50 @@ def world_from_dict(raw: dict[str, Any] | None, *, seed: int = 0) -> World:
     if world.chat.reasoning_field not in REASONING_FIELDS:
         raise ValueError(f"chat.reasoning_field: one of {list(REASONING_FIELDS)}")
     world.operations = [dict(op) for op in raw.get("operations", [])]
+    world.org_policies = [_org_policy(p) for p in raw.get("org_policies") or []]
+    world.vpc_sc = _vpc_sc(raw.get("vpc_sc"))
+    world.model_quotas = [_model_quota(q) for q in raw.get("model_quotas") or []]
     return world
+
+
+def _org_policy(raw: dict[str, Any]) -> OrgPolicy:
+    _keys(raw, set(OrgPolicy.__dataclass_fields__), "org_policies")
+    resource, constraint = str(raw.get("resource", "")), str(raw.get("constraint", ""))
+    if (
+        resource.split("/")[0] not in ("projects", "folders", "organizations")
+        or "/" not in resource
+    ):
+        raise ValueError(
+            f"org_policies: resource {resource!r} is not projects/, folders/ or organizations/"
+        )
+    if not constraint.startswith("constraints/"):
+        raise ValueError(f"org_policies: constraint {constraint!r} must start with constraints/")
+    return OrgPolicy(
+        resource=resource,
+        constraint=constraint,
+        allowed_values=[str(v) for v in raw.get("allowed_values") or []],
+        denied_values=[str(v) for v in raw.get("denied_values") or []],
+    )
+
+
+def _vpc_sc(raw: dict[str, Any] | None) -> VpcSc:
+    values = raw or {}
+    _keys(values, set(VpcSc.__dataclass_fields__), "vpc_sc")
+    return VpcSc(
+        perimeter_projects=[str(p) for p in values.get("perimeter_projects") or []],
+        allowed_principals=[str(p) for p in values.get("allowed_principals") or []],
+    )
+
+
+def _model_quota(raw: dict[str, Any]) -> ModelQuota:
+    _keys(raw, set(ModelQuota.__dataclass_fields__), "model_quotas")
+    missing = [k for k in ("project", "location", "model", "requests_per_minute") if k not in raw]
+    if missing:
+        raise ValueError(f"model_quotas: missing keys {missing}")
+    rpm = raw["requests_per_minute"]
+    if not isinstance(rpm, int) or isinstance(rpm, bool) or rpm < 0:
+        raise ValueError("model_quotas: requests_per_minute must be an integer >= 0")
+    return ModelQuota(str(raw["project"]), str(raw["location"]), str(raw["model"]), rpm)
 
 
 def _principal(raw: dict[str, Any]) -> Principal:
@@ -329,7 +406,15 @@ def world_to_dict(world: World) -> dict[str, Any]:
         "chat": _settings_dict(world.chat),
         "clock": {"start": world.clock_start},
         "operations": [dict(op) for op in world.operations],
+        "org_policies": [_plain(p) for p in world.org_policies],
+        "vpc_sc": _plain(world.vpc_sc),
+        "model_quotas": [_plain(q) for q in world.model_quotas],
     }
+
+
+def _plain(record: OrgPolicy | VpcSc | ModelQuota) -> dict[str, Any]:
+    values = {k: getattr(record, k) for k in type(record).__dataclass_fields__}
+    return {k: list(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
 def _principal_dict(principal: Principal) -> dict[str, Any]:

@@ -16,6 +16,7 @@ ErrorInfo.reason, then the status, then the message, and the catalog for 404s):
 | MODEL_NOT_OFFERED_IN_LOCATION (400 "not servable in region L") | NOT_OFFERED |
 | MODEL_RETIRED (a 404 for a model the catalog dates as retired) | RETIRED |
 | permission denied, or any other 404 for the model  | NO_ACCESS   |
+| ORG_POLICY_DENIED / VPC_SC_BLOCKED / QUOTA_ZERO (guards a person must lift) | NO_ACCESS, never NOT_ENABLED |
 | anything else (after retries)                      | UNKNOWN, with the failure |
 
 The host is the global one only for `global`, `{location}-aiplatform.googleapis.com` otherwise;
@@ -39,6 +40,7 @@ from bootstrap.cloud.observed import ModelAccess, PublisherModelInfo
 from bootstrap.cloud.protocol import ProbeResult
 from bootstrap.errors import ANSWER_LOST, BootstrapError, Cause, Disposition, Failure
 from bootstrap.gcp.calls import Caller
+from bootstrap.gcp.exceptions import to_failure
 
 PROBE_PROMPT = "ping"
 ENABLEMENT_FAILED = "ENABLEMENT_STATE_FAILED"
@@ -52,7 +54,17 @@ _ACCESS_BY_CAUSE: dict[Cause, ModelAccess] = {
     Cause.MODEL_NOT_FOUND_OR_NO_ACCESS: ModelAccess.NO_ACCESS,
     Cause.PERMISSION_DENIED: ModelAccess.NO_ACCESS,
     Cause.PROJECT_NOT_FOUND_OR_FORBIDDEN: ModelAccess.NO_ACCESS,
+    # Guards that enabling cannot lift (evidence rows 22-24): never NOT_ENABLED or BLOCKED, so
+    # no enableModel is planned or sent for them.
+    Cause.ORG_POLICY_DENIED: ModelAccess.NO_ACCESS,
+    Cause.VPC_SC_BLOCKED: ModelAccess.NO_ACCESS,
+    Cause.QUOTA_ZERO: ModelAccess.NO_ACCESS,
 }
+
+
+# Answers that no wait changes (a person must act): the probe stops at the first one, even when
+# it is a 429 that the retry loop would otherwise treat as a passing rate limit.
+_FINAL_GUARDS = frozenset({Cause.ORG_POLICY_DENIED, Cause.VPC_SC_BLOCKED, Cause.QUOTA_ZERO})
 
 
 def probe_access(cause: Cause) -> ModelAccess:
@@ -148,6 +160,16 @@ class Vertex:
             raise BootstrapError(model_enablement_failed(context))
         return state
 
+    def _probe_send(self, url: str, body: Any, timeout: float, context: CallContext) -> bytes:
+        """One probe attempt; a guard's answer ends the call at once (never retried)."""
+        try:
+            return self._send("POST", url, body, timeout).content
+        except api_exceptions.GoogleAPICallError as exc:
+            failure = to_failure(exc, context, api="aiplatform")
+            if failure.cause in _FINAL_GUARDS:
+                raise BootstrapError(failure) from exc
+            raise
+
     def probe(self, project_id: str, location: str, request_model: str) -> ProbeResult:
         """The smallest chat completion, classified into a ModelAccess (table in the module doc)."""
         url = (
@@ -168,7 +190,7 @@ class Vertex:
         try:
             self._caller.call(
                 "aiplatform.chat.completions",
-                lambda t: self._send("POST", url, body, t).content,
+                lambda t: self._probe_send(url, body, t, context),
                 bucket="aiplatform.predict",
                 context=context,
             )

@@ -21,6 +21,9 @@ from bootstrap.manifest.desired import DesiredModel
 from bootstrap.plan.draft import Draft, not_run
 from bootstrap.plan.model import Action, Change
 
+# Causes that a probe reports as NO_ACCESS but that keep their own cause in the model check.
+GUARD_CAUSES = frozenset({Cause.ORG_POLICY_DENIED, Cause.VPC_SC_BLOCKED, Cause.QUOTA_ZERO})
+
 
 def plan_models_step(d: Draft) -> None:
     for model in d.desired.models:
@@ -215,6 +218,17 @@ def _unavailable(
         ModelAccess.NO_ACCESS: Cause.MODEL_NOT_FOUND_OR_NO_ACCESS,
     }[access]
     failure = seen.failure if seen else None
+    if failure is not None and failure.cause in GUARD_CAUSES:
+        # A guard (org policy, perimeter, zero quota) answered: its own cause and remedy say
+        # who must act; enabling cannot lift it.
+        d.check(
+            name,
+            CheckStatus.ACTION_REQUIRED,
+            failure.message,
+            cause=failure.cause,
+            remedy=failure.remedy,
+        )
+        return
     words = {
         ModelAccess.NOT_OFFERED: "is not offered in",
         ModelAccess.RETIRED: "is retired in",

@@ -246,3 +246,11 @@ def test_waiting_for_our_own_rate_limit_does_not_use_up_the_calls_deadline() -> 
         make_loop(other).run(
             Script(api_exceptions.ServiceUnavailable("flaky")), deadline_s=60, pace=uncredited
         )
+
+
+def test_a_rate_limit_whose_limit_is_zero_is_not_retried() -> None:
+    info = {"@type": ERROR_INFO, "reason": "RATE_LIMIT_EXCEEDED", "domain": "googleapis.com",
+            "metadata": {"quota_limit_value": "0", "quota_limit": "RequestsPerMinute"}}  # fmt: skip
+    zero = api_exceptions.TooManyRequests("quota", details=[info], error_info=info)
+    assert judge(zero, api="serviceusage").verdict is Verdict.FAIL
+    assert judge(rate_limited(), api="serviceusage").verdict is Verdict.RETRY
