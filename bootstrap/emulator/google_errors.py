@@ -190,6 +190,17 @@ def billing_required_for_enable(number: str, services: list[str]) -> ApiError:
     )
 
 
+_QUOTA_HELP = {
+    "@type": "type.googleapis.com/google.rpc.Help",
+    "links": [
+        {
+            "description": "Request a higher quota limit.",
+            "url": "https://cloud.google.com/docs/quotas/help/request_increase",
+        }
+    ],
+}
+
+
 def rate_limited(
     *,
     service: str,
@@ -206,11 +217,8 @@ def rate_limited(
     RetryInfo; `retry_s` adds one only when the world asks for it."""
     number = consumer.removeprefix("projects/")
     named = f"project_number:{number}" if consumer.startswith("projects/") else consumer
-    retry = (
-        [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_s}s"}]
-        if retry_s is not None
-        else []
-    )
+    retry_info = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_s}s"}
+    retry = [] if retry_s is None else [retry_info]
     return ApiError(
         429,
         "RESOURCE_EXHAUSTED",
@@ -228,15 +236,7 @@ def rate_limited(
                 service=service,
             ),
             *retry,
-            {
-                "@type": "type.googleapis.com/google.rpc.Help",
-                "links": [
-                    {
-                        "description": "Request a higher quota limit.",
-                        "url": "https://cloud.google.com/docs/quotas/help/request_increase",
-                    }
-                ],
-            },
+            _QUOTA_HELP,
         ],
     )
 

@@ -164,9 +164,8 @@ class RetryLoop:
     ) -> T:
         """Call `attempt(remaining_s)` until it returns, a permanent error, or the deadline.
 
-        `pace()` runs before each attempt and returns how long it waited for the client's own
-        rate limit; that wait does not count against the deadline (under a long write queue it
-        would otherwise leave no time to retry one transient error).
+        `pace()` runs before each attempt and returns its wait for our own rate limit, which the
+        deadline does not count (a long write queue would leave no time for one retry).
 
         `recover(attempts)` marks a mutation: before any re-send it re-reads the state (up to
         `attempts` reads; more after a LOST answer) and returns the call's result when the
@@ -189,14 +188,18 @@ class RetryLoop:
                     if refreshed:
                         raise
                     refreshed = True
-                    self._refresh()
-                    self._count_retry()
-                    self._tell(call, RetryEventKind.REFRESH, exc, judgement)
+                    self._refresh_credentials(call, exc, judgement)
                     continue
                 self._back_off(exc, judgement, call)
                 found = self._reread(recover, judgement)
                 if found is not None:
                     return found  # the change was made; only its answer was lost
+
+    def _refresh_credentials(self, call: _Call, exc: BaseException, judgement: Judgement) -> None:
+        """A 401: new credentials, once per call, then the same request again."""
+        self._refresh()
+        self._count_retry()
+        self._tell(call, RetryEventKind.REFRESH, exc, judgement)
 
     def _judged(self, exc: BaseException, observe: Observer | None) -> Judgement:
         """The judge's verdict on a failed attempt, shown to both observers (loop's, then call's)."""

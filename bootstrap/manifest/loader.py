@@ -155,7 +155,6 @@ def _merge_project(
         )
     models = own.models if own.models is not None else defaults.fields.models or ()
     services = dict.fromkeys([*(base.services or []), *(spec.services or [])])
-    mark = parsed.mark((*loc, "project_id"))
     return DesiredProject(
         project_id=spec.project_id,
         display_name=spec.display_name,
@@ -166,7 +165,7 @@ def _merge_project(
         labels=labels,
         extra_services=tuple(services),
         models=models,
-        source=f"{parsed.file}:{mark.line}",
+        source=f"{parsed.file}:{parsed.mark((*loc, 'project_id')).line}",
     )
 
 
