@@ -146,11 +146,13 @@ def emit_report(report: RunReport, fmt: str, outputs: Sequence[str]) -> None:
     """Print the report in `fmt`, write each --output, append to $GITHUB_STEP_SUMMARY if set."""
     from bootstrap.report.outputs import append_step_summary, parse_outputs, write_outputs
     from bootstrap.report.render import Format, render
+    from bootstrap.report.table import UNWRAPPED
 
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    width = 80
+    # The terminal's width, 60 at least; piped, lines as long as their content (no wrapping).
+    width = UNWRAPPED
     if fmt == "table" and sys.stdout.isatty():
-        width = max(80, min(os.get_terminal_size().columns, 120))
+        width = max(60, os.get_terminal_size().columns)
     click.echo(render(report, Format(fmt), width=width, color=color), nl=False)
     # Checked before the run (check_inputs); this catches what changed since, in one line.
     try:

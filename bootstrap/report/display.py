@@ -3,10 +3,13 @@
 One place decides that a pending billing check shows `~` and reads "will change", so the table
 and the step summary never disagree. Symbols are single-width so columns line up in a terminal.
 Smoke metrics are read by key (`ttft_ms`, `tokens_per_s`); the smoke test writes those keys.
+`segments` finds the URLs and shell commands in a remedy or detail, so a renderer can keep them
+whole (a person copies them; a broken one is useless).
 """
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from bootstrap.checks import MODEL_PREFIX, CheckStatus, check_kind
@@ -204,3 +207,86 @@ def _number(value: float | int | str | None) -> float | None:
 
 def first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
+
+
+class Piece(StrEnum):
+    """What a stretch of a remedy or detail is: words to wrap, or a token to keep whole."""
+
+    PROSE = "prose"
+    URL = "url"
+    COMMAND = "command"
+
+
+# A command starts with one of these words, at the start of the text or after a word ending in
+# ":" or one of _LEADS ("... link an open account: gcloud billing ...", "<url> or curl ...").
+COMMAND_WORDS = frozenset({"gcloud", "gsutil", "bq", "curl", "bootstrap", "kubectl", "terraform"})
+_LEADS = frozenset({"or", "and", "run", "Run"})
+_URL = re.compile(r"https?://\S+")
+_SENTENCE_END = ".,;:"
+
+
+def shell_words(text: str) -> list[str]:
+    """`text` split at blanks outside quotes and `$(...)`, each word as written (quotes kept)."""
+    words: list[str] = []
+    current: list[str] = []
+    quote, depth = "", 0
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(" and text[i - 1 : i] == "$":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif char.isspace() and not depth:
+            if current:
+                words.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    if current:
+        words.append("".join(current))
+    return words
+
+
+def segments(text: str) -> list[tuple[Piece, str]]:
+    """`text` cut into prose, URLs and commands; punctuation ending a sentence after a token
+    is dropped (it is not part of the token, and alone on a line it reads as noise)."""
+    words = shell_words(text)
+    pieces: list[tuple[Piece, str]] = []
+    prose: list[str] = []
+    i = 0
+    while i < len(words):
+        end, piece = _token_at(words, i)
+        if piece is Piece.PROSE:
+            prose.append(words[i])
+            i += 1
+            continue
+        if prose:
+            pieces.append((Piece.PROSE, " ".join(prose)))
+            prose = []
+        token = " ".join(words[i:end])
+        stripped = token.rstrip(_SENTENCE_END)
+        pieces.append((piece, stripped))
+        i = end
+    if prose:
+        pieces.append((Piece.PROSE, " ".join(prose)))
+    return pieces
+
+
+def _token_at(words: list[str], i: int) -> tuple[int, Piece]:
+    """(end, kind) of the token starting at word i: a command runs to the end of the text, to a
+    word opening a parenthesis, or to a word ending a sentence; a URL is one word."""
+    word = words[i]
+    starts_command = i == 0 or words[i - 1].endswith(":") or words[i - 1] in _LEADS
+    if word in COMMAND_WORDS and starts_command:
+        end = i + 1
+        while end < len(words) and not words[end].startswith("("):
+            end += 1
+            if words[end - 1].endswith((".", ";")):
+                break
+        return end, Piece.COMMAND
+    if _URL.match(word):
+        return i + 1, Piece.URL
+    return i + 1, Piece.PROSE

@@ -9,18 +9,54 @@ import unicodedata
 import pytest
 
 from bootstrap.checks import CheckStatus
+from bootstrap.remedies import enable_model_rest
 from bootstrap.report import display
 from bootstrap.report.model import CheckReport, ProjectReport, ProjectStatus, RunReport
 from bootstrap.report.render import Format, render
-from tests.report.report_samples import SMOKE, STARTED_AT, full_report, project_ok
+from tests.report.report_samples import (
+    MODEL,
+    PUBLISHER_MODEL,
+    SMOKE,
+    STARTED_AT,
+    full_report,
+    project_ok,
+)
+from tests.report.whole import logical_lines, too_wide, urls
 
 
 @pytest.mark.parametrize("width", [60, 80, 120])
 def test_no_line_is_wider_than_the_console(width: int) -> None:
-    from rich.cells import cell_len
-
+    # Except a URL (or one word) longer than the width: it starts at the margin, whole.
     text = render(full_report(), Format.TABLE, width=width)
-    assert max(cell_len(line) for line in text.splitlines()) <= width
+    assert too_wide(text, width) == []
+
+
+def test_names_are_never_folded_a_long_one_gets_its_own_line() -> None:
+    lines = render(full_report(), Format.TABLE, width=60).splitlines()
+    row = lines.index(f"✓    {MODEL}")
+    assert lines[row + 1].strip() == "ok"
+    assert "✓  demo-ready           ok" in lines
+
+
+def test_a_quoted_argument_of_a_long_command_is_never_split() -> None:
+    command = enable_model_rest("demo-terms", PUBLISHER_MODEL)
+    check = CheckReport(name=MODEL, status=CheckStatus.ACTION_REQUIRED, remedy=f"Run: {command}")
+    project = ProjectReport(project_id="p", status=ProjectStatus.ACTION_REQUIRED, checks=(check,))
+    report = RunReport(
+        command="audit", started_at=STARTED_AT, duration_s=1, exit_code=2, projects=(project,)
+    )
+    text = render(report, Format.TABLE, width=60)
+    assert command in logical_lines(text)
+    quoted = '"Authorization: Bearer $(gcloud auth print-access-token)"'
+    assert any(quoted in line for line in text.splitlines())
+    assert too_wide(text, 60) == []
+
+
+def test_urls_are_hyperlinks_with_color() -> None:
+    url = next(iter(urls(full_report())))
+    assert "\x1b]8;id=" in render(full_report(), Format.TABLE, color=True)
+    assert f";{url}\x1b\\" in render(full_report(), Format.TABLE, color=True)
+    assert "\x1b]8;" not in render(full_report(), Format.TABLE)
 
 
 def test_every_symbol_is_one_column_wide_in_every_terminal() -> None:
@@ -95,3 +131,16 @@ def test_smoke_metrics_that_are_not_numbers_are_left_out() -> None:
 def test_importing_the_package_does_not_load_rich() -> None:
     code = "import sys, bootstrap.report; sys.exit(any(m.startswith('rich') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_segments_find_urls_and_commands_in_remedies() -> None:
+    remedy = "gcloud services enable x.googleapis.com --project=p (or pass another --quota-project)"
+    assert display.segments(remedy) == [
+        (display.Piece.COMMAND, "gcloud services enable x.googleapis.com --project=p"),
+        (display.Piece.PROSE, "(or pass another --quota-project)"),
+    ]
+    assert display.segments("Open https://example.com/a?b=c. Then retry.") == [
+        (display.Piece.PROSE, "Open"),
+        (display.Piece.URL, "https://example.com/a?b=c"),
+        (display.Piece.PROSE, "Then retry."),
+    ]
