@@ -1,9 +1,10 @@
 """What plan, apply and smoke verify, as values every report reads: `Check`, `CheckStatus`, names.
 
 A check is one verified fact about one project. Its name says what it is about: `project`,
-`billing`, `services`, `permissions`, `model:<alias>@<location>`, `smoke:<alias>@<location>` (and
-`smoke-tools:` / `smoke-json:` for the optional smoke checks). The builders below are the one
-place those names are spelled, so a "see check X" always names a check that can exist.
+`billing`, `services`, `permissions`, `access:<member>`, `model:<alias>@<location>`,
+`smoke:<alias>@<location>` (and `smoke-tools:` / `smoke-json:` for the optional smoke checks).
+The builders below are the one place those names are spelled, so a "see check X" always names
+a check that can exist.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ BILLING = "billing"
 SERVICES = "services"
 PERMISSIONS = "permissions"
 
+ACCESS_PREFIX = "access:"
 MODEL_PREFIX = "model:"
 SMOKE_PREFIX = "smoke:"
 
@@ -72,6 +74,11 @@ SMOKE_PREFIX = "smoke:"
 def target_key(alias: str, location: str) -> str:
     """`gpt-oss-120b@global`: one model in one location, the part after a check's prefix."""
     return f"{alias}@{location}"
+
+
+def access_check(member: str) -> str:
+    """`access:serviceAccount:app@p.iam.gserviceaccount.com`: can this member call the models?"""
+    return ACCESS_PREFIX + member
 
 
 def model_check(alias: str, location: str) -> str:

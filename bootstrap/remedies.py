@@ -13,6 +13,7 @@ LOGIN = "gcloud auth application-default login"
 # (shared/reference/reliability-notes.md §3.1).
 ROLE_FOR_PERMISSION: dict[str, str] = {
     "resourcemanager.projects.get": "roles/browser",
+    "resourcemanager.projects.getIamPolicy": "roles/browser",
     "resourcemanager.projects.create": "roles/resourcemanager.projectCreator",
     "resourcemanager.projects.createBillingAssignment": "roles/billing.projectManager",
     "billing.resourceAssociations.create": "roles/billing.user",
@@ -42,6 +43,11 @@ def grant_permission(permission: str, resource: str, principal: str = "YOUR_PRIN
     if kind == "billingAccounts":
         return f"gcloud billing accounts add-iam-policy-binding {ident} --member={principal} --role={role}"
     return f"grant {role} on {resource}"
+
+
+def add_project_binding(project_id: str, member: str, role: str) -> str:
+    """The additive grant of `role` to `member` on one project."""
+    return f"gcloud projects add-iam-policy-binding {project_id} --member={member} --role={role}"
 
 
 def enable_api(project_id: str, service: str) -> str:

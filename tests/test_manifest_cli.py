@@ -28,6 +28,10 @@ def test_show_prints_merged_state_as_json() -> None:
     prod = data["projects"][1]
     assert prod["labels"] == {"team": "research-prod", "cost-center": "cc-1234", "env": "prod"}
     assert "storage.googleapis.com" in prod["services"]
+    assert prod["principal_role"] == "roles/aiplatform.user"
+    assert prod["principals"][0].startswith("serviceAccount:research-app@")
+    assert prod["principals"][1].startswith("principalSet://iam.googleapis.com/projects/")
+    assert len(data["projects"][0]["principals"]) == 1
 
 
 def test_warnings_alone_exit_0(tmp_path: Path) -> None:

@@ -365,3 +365,66 @@ def test_project_ids_unique_across_files_and_first_smoke_wins(tmp_path: Path) ->
     result = load_manifests([tmp_path], as_of=AS_OF)
     assert not result.ok
     assert any(f"also declared at {tmp_path / 'a.yaml'}:4" in d.message for d in result.diagnostics)
+
+
+# --- principals --------------------------------------------------------------------------------
+
+SA = "serviceAccount:app@acme-one.iam.gserviceaccount.com"
+WIF = (
+    "principalSet://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/gh/"
+    "attribute.repository/acme/app"
+)
+
+
+def test_principals_merge_as_a_union_and_the_role_as_a_scalar(tmp_path: Path) -> None:
+    text = (
+        "version: 1\n"
+        "defaults:\n"
+        f"  principals: [{SA}, 'group:ml@example.com']\n"
+        "  principal_role: projects/acme-one/roles/caller\n"
+        "projects:\n"
+        "  - project_id: acme-one\n"
+        f"    principals: ['{WIF}', {SA}]\n"
+        "  - project_id: acme-two\n"
+        "    principal_role: roles/aiplatform.admin\n"
+        "  - project_id: acme-three\n"
+    )
+    result = load(tmp_path, text)
+    assert result.ok, messages(result)
+    assert result.desired is not None
+    one, two, _ = result.desired.projects
+    assert one.principals == (SA, "group:ml@example.com", WIF)  # union, no duplicates
+    assert one.principal_role == "projects/acme-one/roles/caller"
+    assert two.principals == (SA, "group:ml@example.com")
+    assert two.principal_role == "roles/aiplatform.admin"
+    bare = load(tmp_path, "version: 1\nprojects:\n  - project_id: acme-one\n")
+    assert bare.desired is not None
+    assert bare.desired.projects[0].principals == ()
+    assert bare.desired.projects[0].principal_role == "roles/aiplatform.user"
+
+
+def test_bad_principals_and_roles_are_placed_at_file_line_col(tmp_path: Path) -> None:
+    text = (
+        "version: 1\n"
+        "defaults:\n"
+        "  principals: ['serviceaccount:app@acme.iam.gserviceaccount.com']\n"
+        "projects:\n"
+        "  - project_id: acme-one\n"
+        "    principals:\n"
+        "      - user:nobody\n"
+        "      - allUsers\n"
+        "    principal_role: aiplatform.user\n"
+    )
+    result = load(tmp_path, text)
+    assert not result.ok
+    text_out = "\n".join(messages(result))
+    assert "m.yaml:3:16:" in text_out and "case sensitive" in text_out
+    assert "m.yaml:7:9:" in text_out and "user:nobody" in text_out
+    assert "m.yaml:8:9:" in text_out and "allUsers" in text_out
+    assert "m.yaml:9:21:" in text_out and "roles/NAME" in text_out
+
+
+def test_principals_must_be_a_list_of_strings(tmp_path: Path) -> None:
+    text = "version: 1\nprojects:\n  - project_id: acme-one\n    principals: user:a@b.com\n"
+    result = load(tmp_path, text)
+    assert not result.ok and "m.yaml:4:" in "\n".join(messages(result))

@@ -84,6 +84,24 @@ class PermissionReport:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IamBinding:
+    """One binding of a project's IAM policy: a role, its members, and its condition if any."""
+
+    role: str
+    members: tuple[str, ...] = ()
+    condition: str = ""  # the condition's expression; empty when the binding is unconditional
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObservedIamPolicy:
+    """A project's IAM policy as read (getIamPolicy, requested policy version 3)."""
+
+    bindings: tuple[IamBinding, ...] = ()
+    etag: str = ""
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Observed:
     """Everything observed about one project."""
 
@@ -94,5 +112,6 @@ class Observed:
     services: dict[str, ServiceState] | None = None
     models: tuple[ObservedModel, ...] = ()
     permissions: tuple[PermissionReport, ...] | None = None  # None: preflight not run
-    # Why a read failed, by what it read: project, billing, services, billing_account.
+    iam_policy: ObservedIamPolicy | None = None  # read only when the manifest names principals
+    # Why a read failed, by what it read: project, billing, services, billing_account, iam_policy.
     failures: dict[str, Failure] = field(default_factory=dict)

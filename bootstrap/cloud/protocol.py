@@ -17,6 +17,7 @@ from bootstrap.cloud.observed import (
     BillingAccountInfo,
     ModelAccess,
     ObservedBilling,
+    ObservedIamPolicy,
     ObservedProject,
     PublisherModelInfo,
     ServiceState,
@@ -107,6 +108,10 @@ class Cloud(Protocol):
 
     def test_parent_permissions(self, parent: str, permissions: Sequence[str]) -> frozenset[str]:
         """`folders/N` or `organizations/N`."""
+        ...
+
+    def get_project_iam_policy(self, project_id: str) -> ObservedIamPolicy:
+        """projects.getIamPolicy with requested policy version 3 (conditions included)."""
         ...
 
     # Cloud Billing

@@ -9,6 +9,8 @@ event loop thread, which is the only thread that touches them.
 
 from __future__ import annotations
 
+import base64
+import copy
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -85,6 +87,8 @@ class Project:
     models: list[str] = field(default_factory=list)
     eula_accepted: list[str] = field(default_factory=list)
     create_time: str = DEFAULT_START
+    # {bindings: [{role, members, condition?}], etag, version}; None: no policy set (empty).
+    iam_policy: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -370,7 +374,50 @@ def _project(raw: dict[str, Any], *, seed: int, default_time: str) -> Project:
         models=list(raw.get("models", [])),
         eula_accepted=list(raw.get("eula_accepted", [])),
         create_time=str(raw.get("create_time", default_time)),
+        iam_policy=_iam_policy(raw.get("iam_policy"), str(raw["project_id"])),
     )
+
+
+_CONDITION_KEYS = {"expression", "title", "description", "location"}
+
+
+def _iam_policy(raw: dict[str, Any] | None, project_id: str) -> dict[str, Any] | None:
+    """A project's IAM policy, checked: bindings with a role, members and an optional condition."""
+    if raw is None:
+        return None
+    where = f"project {project_id} iam_policy"
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: a mapping of bindings, etag and version")
+    _keys(raw, {"bindings", "etag", "version"}, where)
+    bindings = [_binding(b, where) for b in raw.get("bindings") or []]
+    version = raw.get("version", 3 if any("condition" in b for b in bindings) else 1)
+    if version not in (1, 3):
+        raise ValueError(f"{where}: version must be 1 or 3")
+    etag = str(raw.get("etag") or "")
+    try:
+        base64.b64decode(etag, validate=True)
+    except ValueError:
+        raise ValueError(f"{where}: etag {etag!r} is not base64 (e.g. BwXhqDhD1QI=)") from None
+    return {"bindings": bindings, "etag": etag, "version": version}
+
+
+def _binding(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: each binding is a mapping")
+    _keys(raw, {"role", "members", "condition"}, f"{where} binding")
+    role, members = raw.get("role"), raw.get("members")
+    if not isinstance(role, str) or "roles/" not in role:
+        raise ValueError(f"{where}: binding role {role!r} is not a role name")
+    if not isinstance(members, list) or not members:
+        raise ValueError(f"{where}: binding {role} needs a non-empty members list")
+    binding: dict[str, Any] = {"role": role, "members": [str(m) for m in members]}
+    condition = raw.get("condition")
+    if condition is not None:
+        if not isinstance(condition, dict) or not condition.get("expression"):
+            raise ValueError(f"{where}: binding {role} condition needs an expression")
+        _keys(condition, _CONDITION_KEYS, f"{where} binding condition")
+        binding["condition"] = {k: str(v) for k, v in condition.items()}
+    return binding
 
 
 Settings = TypeVar("Settings", Timing, Quotas, Behaviour, ChatSettings)
@@ -460,6 +507,7 @@ def _project_dict(project: Project) -> dict[str, Any]:
         "models": list(project.models),
         "eula_accepted": list(project.eula_accepted),
         "create_time": project.create_time,
+        "iam_policy": copy.deepcopy(project.iam_policy),
     }
 
 

@@ -21,6 +21,7 @@ from bootstrap.catalog import endpoint_host
 from bootstrap.cloud.observed import (
     BillingAccountInfo,
     ObservedBilling,
+    ObservedIamPolicy,
     ObservedProject,
     PublisherModelInfo,
     ServiceState,
@@ -164,6 +165,9 @@ class GcpCloud:
 
     def test_parent_permissions(self, parent: str, permissions: Sequence[str]) -> frozenset[str]:
         return self._projects.test_parent_permissions(parent, permissions)
+
+    def get_project_iam_policy(self, project_id: str) -> ObservedIamPolicy:
+        return self._projects.get_iam_policy(project_id)
 
     def get_billing(self, project_id: str) -> ObservedBilling:
         return self._billing.get(project_id)

@@ -1,5 +1,5 @@
-"""Resource Manager v3: get, create (LRO), search and testIamPermissions on projects and parents,
-and the folders under a parent.
+"""Resource Manager v3: get, create (LRO), search, getIamPolicy and testIamPermissions on projects
+and parents, and the folders under a parent.
 
 Resource Manager answers 403 for a project that is missing *or* forbidden, so `get` reports both
 as ProjectState.NOT_FOUND. testIamPermissions "returns an empty set, not NOT_FOUND" for a missing
@@ -9,6 +9,7 @@ and the real call stays authoritative.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from google.cloud import resourcemanager_v3
 
 from bootstrap.causes.context import CallContext
 from bootstrap.clock import Clock
-from bootstrap.cloud.observed import ObservedProject, ProjectState
+from bootstrap.cloud.observed import IamBinding, ObservedIamPolicy, ObservedProject, ProjectState
 from bootstrap.errors import BootstrapError
 from bootstrap.gcp.calls import Caller
 from bootstrap.gcp.operations import OpState, wait_operation
@@ -41,6 +42,20 @@ def observed_project(project: Any, project_id: str | None = None) -> ObservedPro
         display_name=project.display_name or None,
         labels=dict(project.labels),
     )
+
+
+def observed_policy(policy: Any) -> ObservedIamPolicy:
+    """An iam_policy_pb2.Policy as an ObservedIamPolicy (the etag as base64, as JSON shows it)."""
+    bindings = tuple(
+        IamBinding(
+            role=binding.role,
+            members=tuple(binding.members),
+            condition=binding.condition.expression if binding.HasField("condition") else "",
+        )
+        for binding in policy.bindings
+    )
+    etag = base64.b64encode(policy.etag).decode("ascii")
+    return ObservedIamPolicy(bindings=bindings, etag=etag, version=policy.version)
 
 
 def op_state(operation: Any) -> OpState:
@@ -194,6 +209,20 @@ class Projects:
             token = page.next_page_token
             if not token:
                 return names
+
+    def get_iam_policy(self, project_id: str) -> ObservedIamPolicy:
+        """projects.getIamPolicy, asking for policy version 3 so conditional bindings come back."""
+        request = {
+            "resource": f"projects/{project_id}",
+            "options": {"requested_policy_version": 3},
+        }
+        policy = self._caller.call(
+            "resourcemanager.projects.getIamPolicy",
+            lambda t: self._projects.get_iam_policy(request=request, retry=None, timeout=t),
+            bucket=_READ,
+            context=CallContext(project_id=project_id),
+        )
+        return observed_policy(policy)
 
     def test_permissions(self, project_id: str, permissions: Sequence[str]) -> frozenset[str]:
         """The subset held on the project; empty on 403 (missing or no access)."""

@@ -168,11 +168,9 @@ class RetryLoop:
         deadline does not count (a long write queue would leave no time for one retry).
 
         `recover(attempts)` marks a mutation: before any re-send it re-reads the state (up to
-        `attempts` reads; more after a LOST answer) and returns the call's result when the
-        change is already in effect, or None to send the request again. Without it a LOST
-        answer is simply retried (reads). `observe` sees every failed attempt with its
-        judgement (after the loop-wide observer); `notify` gets each wait and the give-up.
-        """
+        `attempts` reads; more after a LOST answer) and returns the call's result when the change
+        is already in effect, or None to send again; without it a LOST answer is retried (reads).
+        `observe` sees each failed attempt's judgement; `notify` each wait and the give-up."""
         call = _Call(start=self._clock.now(), deadline_s=deadline_s, notify=notify)
         refreshed = False
         while True:

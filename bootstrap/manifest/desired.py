@@ -44,6 +44,8 @@ class DesiredProject:
     labels: dict[str, str] = field(default_factory=dict)
     extra_services: tuple[str, ...] = ()  # services listed by the user
     models: tuple[DesiredModel, ...] = ()
+    principals: tuple[str, ...] = ()  # IAM members that must be able to call the models
+    principal_role: str = "roles/aiplatform.user"  # the role they need (or a custom one)
     source: str = ""  # FILE:LINE of the project entry, for messages
 
     @property

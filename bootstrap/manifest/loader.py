@@ -9,7 +9,7 @@ rejections turned into diagnostics); the content rules (ids, billing, labels, an
 
 Merge rules: `defaults` apply to the projects of the same file only. Scalars on a project override
 the defaults, labels merge key by key (the project wins), a project's `models` replace the default
-list, services are the union. `smoke_test` is global: when several files set it, the first file
+list, services and principals are the union. `smoke_test` is global: when several files set it, the first file
 (in load order: paths as given, directories sorted) wins and later ones get a warning.
 """
 
@@ -28,6 +28,7 @@ from bootstrap.manifest.diagnostics import Diagnostic, Severity
 from bootstrap.manifest.model_refs import resolve_models
 from bootstrap.manifest.reader import Loc, Mark, ParsedFile, read_yaml
 from bootstrap.manifest.schema import (
+    DEFAULT_PRINCIPAL_ROLE,
     MAX_LABELS,
     Defaults,
     Problem,
@@ -36,6 +37,8 @@ from bootstrap.manifest.schema import (
     check_display_name,
     check_label,
     check_parent,
+    check_principal,
+    check_principal_role,
     check_project_id,
     check_service,
     normalize_billing_account,
@@ -110,10 +113,24 @@ def _check_fields(parsed: ParsedFile, spec: Defaults, loc: Loc, as_of: date) -> 
     for index, service in enumerate(spec.services or []):
         if problem := check_service(service):
             parsed.error(parsed.mark((*loc, "services", index)), problem)
+    _check_principals(parsed, spec, loc)
     models = None
     if spec.models is not None:
         models = resolve_models(parsed, spec.models, (*loc, "models"), as_of)
     return _Fields(billing, models)
+
+
+def _check_principals(parsed: ParsedFile, spec: Defaults, loc: Loc) -> None:
+    for index, member in enumerate(spec.principals or []):
+        if problem := check_principal(member):
+            parsed.error(parsed.mark((*loc, "principals", index)), problem)
+    if spec.principal_role is not None and (problem := check_principal_role(spec.principal_role)):
+        parsed.error(parsed.mark((*loc, "principal_role")), problem)
+
+
+def _union(base: list[str] | None, own: list[str] | None) -> tuple[str, ...]:
+    """The defaults' list then the project's, without repeats."""
+    return tuple(dict.fromkeys([*(base or []), *(own or [])]))
 
 
 def _pick(*values: bool | None) -> bool:
@@ -153,8 +170,6 @@ def _merge_project(
             link_billing=link_billing,
             labels=labels,
         )
-    models = own.models if own.models is not None else defaults.fields.models or ()
-    services = dict.fromkeys([*(base.services or []), *(spec.services or [])])
     return DesiredProject(
         project_id=spec.project_id,
         display_name=spec.display_name,
@@ -163,8 +178,10 @@ def _merge_project(
         billing_account=billing,
         parent=parent,
         labels=labels,
-        extra_services=tuple(services),
-        models=models,
+        extra_services=_union(base.services, spec.services),
+        models=own.models if own.models is not None else defaults.fields.models or (),
+        principals=_union(base.principals, spec.principals),
+        principal_role=spec.principal_role or base.principal_role or DEFAULT_PRINCIPAL_ROLE,
         source=f"{parsed.file}:{parsed.mark((*loc, 'project_id')).line}",
     )
 

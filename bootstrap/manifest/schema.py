@@ -39,6 +39,15 @@ PUBLISHER_MODEL_RE = re.compile(
 LOCATION_RE = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
 DISPLAY_NAME_RE = re.compile(r"^[A-Za-z0-9\-'\" !]{4,30}$")
 MAX_LABELS = 64
+EMAIL = r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+PRINCIPAL_RE = re.compile(
+    rf"^(?:(?:serviceAccount|user|group):{EMAIL}"
+    r"|principal(?:Set)?://iam\.googleapis\.com/[^\s]+)$"
+)
+ROLE_RE = re.compile(
+    r"^(?:roles/[A-Za-z0-9_.]+|(?:projects/[a-z0-9:.-]+|organizations/[0-9]+)/roles/[A-Za-z0-9_.]+)$"
+)
+DEFAULT_PRINCIPAL_ROLE = "roles/aiplatform.user"
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -95,6 +104,27 @@ Services = Annotated[
         ),
     ),
 ]
+Principals = Annotated[
+    list[str],
+    Field(
+        description=(
+            "Members that must be able to call this project's models, as IAM writes them: "
+            "serviceAccount:EMAIL, user:EMAIL, group:EMAIL, principal://iam.googleapis.com/... "
+            "or principalSet://iam.googleapis.com/...; a project's list adds to the defaults'."
+        ),
+        json_schema_extra={"items": {"type": "string", **_pattern(PRINCIPAL_RE)}},
+    ),
+]
+PrincipalRole = Annotated[
+    str,
+    Field(
+        description=(
+            "The role principals need (default roles/aiplatform.user); a custom role "
+            "projects/P/roles/R or organizations/O/roles/R is allowed."
+        ),
+        json_schema_extra=_pattern(ROLE_RE),
+    ),
+]
 
 
 class ModelSpec(BaseModel):
@@ -144,7 +174,8 @@ LinkBilling = Annotated[
 
 class Defaults(BaseModel):
     """Values applied to every project of this file: scalars are overridden by the project, labels
-    merge key by key (the project wins), models on a project replace this list, services add up."""
+    merge key by key (the project wins), models on a project replace this list, services and
+    principals add up."""
 
     model_config = _CONFIG
 
@@ -155,6 +186,8 @@ class Defaults(BaseModel):
     labels: Labels | None = None
     services: Services | None = None
     models: Models | None = None
+    principals: Principals | None = None
+    principal_role: PrincipalRole | None = None
 
 
 class ProjectSpec(Defaults):
@@ -337,6 +370,31 @@ def check_service(service: str) -> Problem | None:
     return Problem(
         f"service {service!r} is not an API name like storage.googleapis.com",
         "list API names as shown by `gcloud services list --available`",
+    )
+
+
+def check_principal(member: str) -> Problem | None:
+    if PRINCIPAL_RE.match(member):
+        return None
+    kind = member.partition(":")[0]
+    hint = (
+        "write serviceAccount:EMAIL, user:EMAIL, group:EMAIL, principal://... or principalSet://..."
+    )
+    if kind in ("serviceAccount", "user", "group"):
+        hint = f"{kind}: must be followed by an email address, e.g. {kind}:name@example.com"
+    elif kind.lower() in ("serviceaccount", "user", "group"):
+        hint = "member types are case sensitive: serviceAccount, user, group"
+    elif kind in ("principal", "principalSet"):
+        hint = f"{kind} members start with {kind}://iam.googleapis.com/"
+    return Problem(f"principal {member!r} is not an IAM member", hint)
+
+
+def check_principal_role(role: str) -> Problem | None:
+    if ROLE_RE.match(role):
+        return None
+    return Problem(
+        f"principal_role {role!r} is not a role name",
+        "use roles/NAME, projects/P/roles/NAME or organizations/O/roles/NAME",
     )
 
 

@@ -66,6 +66,12 @@ _OBSERVE = (
         calls="billingAccounts.get (is the manifest's billing account open?)",
         when="a manifest names a billing_account",
     ),
+    Need(
+        permission="resourcemanager.projects.getIamPolicy",
+        scope=Scope.PROJECT,
+        calls="projects.getIamPolicy (the access:<member> checks)",
+        when="a manifest names principals",
+    ),
 )
 _PROBE = Need(
     permission="aiplatform.endpoints.predict",

@@ -1,7 +1,7 @@
 """Pure planning: Desired x Observed -> Plan. No I/O; the same inputs always give the same plan.
 
-The steps run in dependency order, one module each (project, billing, services, models), all
-writing into one `Draft`; a step that cannot proceed stops the steps that need it.
+The steps run in dependency order, one module each (project, billing, services, models,
+access), all writing into one `Draft`; a step that cannot proceed stops the steps that need it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from datetime import date
 
 from bootstrap.cloud.observed import Observed
 from bootstrap.manifest.desired import DesiredProject
+from bootstrap.plan.access import plan_access_step
 from bootstrap.plan.billing import plan_billing_step
 from bootstrap.plan.draft import Draft
 from bootstrap.plan.model import ACTION_ORDER, ProjectPlan
@@ -44,6 +45,7 @@ def plan_project(
         plan_billing_step(draft)
         plan_services_step(draft)
         plan_models_step(draft)
+        plan_access_step(draft)
     changes = sorted(draft.changes, key=lambda c: ACTION_ORDER.index(c.action))
     return ProjectPlan(
         project_id=desired.project_id, changes=tuple(changes), checks=tuple(draft.checks)

@@ -12,7 +12,7 @@ import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bootstrap.checks import model_check
 from bootstrap.clock import Clock, SystemClock, wait_result, worker_pool
@@ -56,6 +56,12 @@ class _Once:
         return wait_result(self._clock, future)
 
 
+def _cancel(*futures: Future[Any] | None) -> None:
+    for future in futures:
+        if future is not None:
+            future.cancel()
+
+
 class Observer:
     """Read-only access to the cloud for one run: observe, probe, preflight."""
 
@@ -78,12 +84,15 @@ class Observer:
         return self._reads.submit(contextvars.copy_context().run, function, *args)
 
     def observe(self, desired: DesiredProject) -> Observed:
-        """Read the project, its billing, its APIs and its models (read only, concurrently)."""
-        cloud = self.cloud
-        project_id = desired.project_id
+        """Read the project, its billing, its APIs, its models and, when the manifest names
+        principals, its IAM policy (read only, concurrently)."""
+        cloud, project_id = self.cloud, desired.project_id
         project_f = self._read(cloud.get_project, project_id)
         billing_f = self._read(cloud.get_billing, project_id)
         services_f = self._read(cloud.get_services, project_id, desired.services)
+        policy_f = (
+            self._read(cloud.get_project_iam_policy, project_id) if desired.principals else None
+        )
         model_fs = [
             (model, location, self._read(self.observe_model, desired, model, location))
             for model in desired.models
@@ -94,10 +103,7 @@ class Observer:
         project = collect(project_f, failures, "project")
         if project is not None and project.state is not ProjectState.ACTIVE:
             # Nothing else about a missing or deleted project is worth reporting.
-            billing_f.cancel()
-            services_f.cancel()
-            for _, _, model_f in model_fs:
-                model_f.cancel()
+            _cancel(billing_f, services_f, policy_f, *(f for _, _, f in model_fs))
             return Observed(project_id=project_id, project=project, failures=failures)
         billing = collect(billing_f, failures, "billing")
         services = collect(services_f, failures, "services")
@@ -106,14 +112,14 @@ class Observer:
             for model, location, f in model_fs
             if (m := collect(f, failures, model_check(model.alias, location))) is not None
         )
-        account = self.billing_account(desired.billing_account, failures)
         return Observed(
             project_id=project_id,
             project=project,
             billing=billing,
-            billing_account=account,
+            billing_account=self.billing_account(desired.billing_account, failures),
             services=services,
             models=models,
+            iam_policy=collect(policy_f, failures, "iam_policy") if policy_f else None,
             failures=failures,
         )
 

@@ -124,6 +124,13 @@ CASES = [
     ),
     (
         "cloudresourcemanager.v3",
+        "cloudresourcemanager.projects.getIamPolicy",
+        "POST",
+        "/v3/projects/demo-ready:getIamPolicy",
+        {"options": {"requestedPolicyVersion": 3}},
+    ),
+    (
+        "cloudresourcemanager.v3",
         "cloudresourcemanager.folders.testIamPermissions",
         "POST",
         "/v3/folders/345678901234:testIamPermissions",

@@ -1,0 +1,42 @@
+"""GcpCloud.get_project_iam_policy against the emulator: values out, failures classified."""
+
+from __future__ import annotations
+
+import pytest
+
+from bootstrap.cloud.observed import IamBinding
+from bootstrap.emulator.inprocess import Emulator
+from bootstrap.errors import BootstrapError, Cause
+from bootstrap.gcp.client import GcpCloud
+
+SA = "serviceAccount:app@demo-ready.iam.gserviceaccount.com"
+
+
+def test_policy_is_read_as_values(cloud: GcpCloud, emulator: Emulator) -> None:
+    world = emulator.get_world()
+    for project in world["projects"]:
+        if project["project_id"] == "demo-ready":
+            project["iam_policy"] = {
+                "bindings": [
+                    {"role": "roles/aiplatform.user", "members": [SA]},
+                    {"role": "roles/owner", "members": [SA], "condition": {"expression": "true"}},
+                ],
+                "etag": "BwXhqDhD1QI=",
+            }
+    emulator.put_world(world)
+    policy = cloud.get_project_iam_policy("demo-ready")
+    assert policy.version == 3 and policy.etag == "BwXhqDhD1QI="
+    assert policy.bindings == (
+        IamBinding(role="roles/aiplatform.user", members=(SA,)),
+        IamBinding(role="roles/owner", members=(SA,), condition="true"),
+    )
+
+
+def test_missing_project_raises_a_classified_failure(cloud: GcpCloud) -> None:
+    with pytest.raises(BootstrapError) as caught:
+        cloud.get_project_iam_policy("nope-nope")
+    assert caught.value.failure.http_status == 403
+    assert caught.value.failure.cause in (
+        Cause.PERMISSION_DENIED,
+        Cause.PROJECT_NOT_FOUND_OR_FORBIDDEN,
+    )
