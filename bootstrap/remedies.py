@@ -14,6 +14,7 @@ LOGIN = "gcloud auth application-default login"
 ROLE_FOR_PERMISSION: dict[str, str] = {
     "resourcemanager.projects.get": "roles/browser",
     "resourcemanager.projects.getIamPolicy": "roles/browser",
+    "resourcemanager.projects.setIamPolicy": "roles/resourcemanager.projectIamAdmin",
     "resourcemanager.projects.create": "roles/resourcemanager.projectCreator",
     "resourcemanager.projects.createBillingAssignment": "roles/billing.projectManager",
     "billing.resourceAssociations.create": "roles/billing.user",

@@ -19,6 +19,7 @@ from bootstrap.cloud.observed import (
 from bootstrap.errors import Cause, Failure
 from bootstrap.manifest.desired import DesiredProject
 from bootstrap.plan.access import granting_roles, same_member
+from bootstrap.plan.model import Action
 from bootstrap.plan.planner import plan_project
 
 P = "demo-proj"
@@ -59,8 +60,15 @@ def plan_checks(
         **kw,
     )
     plan = plan_project(desired, observed, as_of=DAY)
-    assert not [c for c in plan.changes if c.action.value == "grant_role"]
-    return {c.name: c for c in plan.checks if c.name.startswith("access:")}
+    checks = {c.name: c for c in plan.checks if c.name.startswith("access:")}
+    # A grant is planned exactly for the members with no binding (pending), never for unknown.
+    granted = {
+        access_check(c.member or ""): c for c in plan.changes if c.action is Action.GRANT_ROLE
+    }
+    assert set(granted) == {n for n, c in checks.items() if c.status is CheckStatus.PENDING}
+    for name, change in granted.items():
+        assert (change.role, change.target) == (role, f"projects/{P}"), name
+    return checks
 
 
 @pytest.mark.parametrize(
@@ -71,9 +79,9 @@ def plan_checks(
         ([("roles/owner", [SA])], USER, CheckStatus.OK),
         ([("roles/aiplatform.admin", [SA.upper().replace("SERVICEACCOUNT", "serviceAccount")])], USER, CheckStatus.OK),
         ([("projects/demo-proj/roles/caller", [SA])], "projects/demo-proj/roles/caller", CheckStatus.OK),
-        ([("projects/demo-proj/roles/caller", [SA])], USER, CheckStatus.ACTION_REQUIRED),
-        ([("roles/viewer", [SA])], USER, CheckStatus.ACTION_REQUIRED),
-        ([], USER, CheckStatus.ACTION_REQUIRED),
+        ([("projects/demo-proj/roles/caller", [SA])], USER, CheckStatus.PENDING),
+        ([("roles/viewer", [SA])], USER, CheckStatus.PENDING),
+        ([], USER, CheckStatus.PENDING),
         ([(USER, [SA], "request.time < timestamp('2027-01-01T00:00:00Z')")], USER, CheckStatus.UNKNOWN),
         ([(USER, ["group:ml@example.com"])], USER, CheckStatus.UNKNOWN),
         ([("roles/editor", ["domain:example.com"])], USER, CheckStatus.UNKNOWN),
@@ -83,11 +91,8 @@ def plan_checks(
 def test_bindings_decide_the_check(bindings: list[Any], role: str, status: CheckStatus) -> None:
     check = plan_checks((SA,), policy(*bindings), role=role)[access_check(SA)]
     assert check.status is status, check
-    if status is CheckStatus.ACTION_REQUIRED:
-        assert check.cause is Cause.PRINCIPAL_NOT_GRANTED
-        assert check.remedy == (
-            f"gcloud projects add-iam-policy-binding {P} --member={SA} --role={role}"
-        )
+    if status is CheckStatus.PENDING:
+        assert check.detail == f"Project {P}: will grant {role} to {SA} (added to the policy)."
     if status is CheckStatus.UNKNOWN:
         assert "only a call as the principal can prove it" in check.detail
         assert "add-iam-policy-binding" in check.remedy
@@ -105,7 +110,7 @@ def test_a_principal_set_named_directly_is_ok_and_through_another_is_unknown() -
     assert checks[access_check(WIF)].status is CheckStatus.OK
     assert checks[access_check(SA)].status is CheckStatus.UNKNOWN  # a set is not expanded
     only_self = plan_checks((WIF,), policy(("roles/viewer", [WIF])))
-    assert only_self[access_check(WIF)].status is CheckStatus.ACTION_REQUIRED
+    assert only_self[access_check(WIF)].status is CheckStatus.PENDING
 
 
 def test_unreadable_policy_is_unknown_with_the_reads_cause() -> None:

@@ -114,6 +114,11 @@ class Cloud(Protocol):
         """projects.getIamPolicy with requested policy version 3 (conditions included)."""
         ...
 
+    def grant_role(self, project_id: str, member: str, role: str) -> ObservedIamPolicy:
+        """Add `member` to the unconditional binding of `role` (read-modify-write with the etag,
+        nothing else changed; nothing sent when it is already there). Returns the policy after."""
+        ...
+
     # Cloud Billing
     def get_billing(self, project_id: str) -> ObservedBilling: ...
 

@@ -1,5 +1,5 @@
 """Cloud Resource Manager v3 (GAPIC) and v1 (gcloud): projects get/create/search/list,
-testIamPermissions, v3 getIamPolicy, and the rendering of its own (project create) operations.
+testIamPermissions, v3 getIamPolicy and setIamPolicy (etag-checked), and the rendering of its own (project create) operations.
 """
 
 from __future__ import annotations
@@ -264,6 +264,34 @@ def get_iam_policy_v3(store: Store, call: Call) -> Reply:
     return Reply(body=body)
 
 
+SET_IAM_POLICY = "resourcemanager.projects.setIamPolicy"
+
+
+def set_iam_policy_v3(store: Store, call: Call) -> Reply:
+    """Replace the project's bindings (and version) with the policy sent. An etag that is not the
+    current one answers 409 ABORTED, as Google does; every write gets a new etag."""
+    key = call.params["p"]
+    project = store.project(key)
+    resource = f"projects/{key}"
+    if project is None or not store.allowed(call.principal, SET_IAM_POLICY, resource):
+        full = f"//{CRM_DOMAIN}/{resource}"
+        raise google_errors.permission_denied(SET_IAM_POLICY, full, domain=CRM_DOMAIN)
+    stored = project.iam_policy or {"bindings": [], "etag": "", "version": 1}
+    sent = call.field("policy") or {}
+    current = stored["etag"] or _etag(stored)
+    if sent.get("etag") and sent["etag"] != current:
+        raise google_errors.ApiError(
+            409, "ABORTED", "There were concurrent policy changes. Please retry the whole "
+            "read-modify-write with exponential backoff.",
+        )  # fmt: skip
+    bindings = [dict(b) for b in sent.get("bindings") or []]
+    version = int(sent.get("version") or 1)
+    written = {"bindings": bindings, "version": version, "etag": ""}
+    written["etag"] = _etag({**written, "previous": current})
+    project.iam_policy = written
+    return Reply(body={k: v for k, v in written.items() if v or k != "bindings"})
+
+
 def _without_condition(binding: dict[str, Any]) -> dict[str, Any]:
     condition = binding.pop("condition", None)
     if condition is None:
@@ -308,6 +336,14 @@ ROUTES = [
     Route("POST", r"/v3/projects", create_v3, API, W, mutating=True, cost=10),
     Route("GET", r"/v3/projects/(?P<p>[^/:]+)", get_v3, API),
     Route("POST", r"/v3/projects/(?P<p>[^/:]+):getIamPolicy", get_iam_policy_v3, API),
+    Route(
+        "POST",
+        r"/v3/projects/(?P<p>[^/:]+):setIamPolicy",
+        set_iam_policy_v3,
+        API,
+        W,
+        mutating=True,
+    ),
     Route(
         "POST",
         r"/v3/(?P<resource>(?:projects|folders|organizations)/[^/:]+):testIamPermissions",

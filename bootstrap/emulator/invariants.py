@@ -11,11 +11,13 @@ world as it was just before and just after each run:
 - never a disable, a delete or an unlink (a project's billing account never goes from set to
   unset);
 - per apply run, at most one effective enable per API and project, one effective enableModel per
-  model and project, and one effective link per project ("effective" = answered 2xx, or applied
+  model and project, one effective setIamPolicy per project and member added (a grant never
+  removes a member or a binding), and one effective link per project ("effective" = answered 2xx, or applied
   by a `phase: after` fault that replaced its answer);
 - no mutation is sent for a resource that was already in the desired state when the run began;
 - every re-send of a mutation is preceded by a re-read of what it changes (billingInfo for a link,
-  services:batchGet for an enable, a probe chat completion for enableModel), except after a 401,
+  services:batchGet for an enable, a probe chat completion for enableModel, getIamPolicy for a
+  setIamPolicy), except after a 401,
   which the server rejected before doing anything.
 """
 
@@ -69,7 +71,7 @@ class Run:
 
 # ------------------------------------------------------------------------------ invariants
 
-_PROJECT_PATH = re.compile(r"^/v1(?:beta1)?/projects/([^/:]+)")
+_PROJECT_PATH = re.compile(r"^/v(?:1|1beta1|3)/projects/([^/:]+)")
 
 
 def project_of(path: str, numbers: dict[str, str]) -> str | None:
@@ -91,6 +93,8 @@ def kind_of(entry: dict[str, Any]) -> str | None:
         return "enable:" + path.rsplit("/", 1)[1].removesuffix(":enable")
     if path.endswith(":enableModel"):
         return "enableModel:" + path.split("/publishers/", 1)[1].removesuffix(":enableModel")
+    if path.endswith(":setIamPolicy"):
+        return "setIamPolicy"
     if entry["method"] == "POST" and path in ("/v3/projects", "/v1/projects"):
         return "create"
     if entry["mutating"]:
@@ -108,6 +112,8 @@ def _reread_for(kind: str, entry: dict[str, Any]) -> bool:
         return method == "GET" and "/services" in path
     if kind.startswith("enableModel:"):
         return method == "POST" and path.endswith("/chat/completions")
+    if kind == "setIamPolicy":
+        return path.endswith(":getIamPolicy")
     return kind == "create" and method == "GET"
 
 
@@ -166,6 +172,7 @@ def violations(run: Run) -> list[str]:
             problems.append(f"billing of {project_id} was unlinked")
         if set(old.get("services", [])) - set(new.get("services", [])):
             problems.append(f"an API of {project_id} was disabled")
+        problems += _removed_members(project_id, old, new)
     if run.command in ("plan", "audit", "smoke"):
         problems += [f"{run.command} sent {e['method']} {e['path']}" for e in run.mutations()]
         return problems
@@ -214,6 +221,9 @@ def _apply_violations(
         allowed = 1
         if kind == "create":
             allowed = max(1, len(set(after) - set(before)))
+        if kind == "setIamPolicy":  # one per member added
+            added = _members(after.get(project, {})) - _members(before.get(project, {}))
+            allowed = max(1, len(added))
         if count > allowed:
             problems.append(f"{kind} on {project} took effect {count} times (at most {allowed})")
     return problems
@@ -258,3 +268,19 @@ def _already_desired(
         if model in old.get("models", []):
             return [f"enableModel sent to {project} for {model}, already enabled"]
     return []
+
+
+def _members(project: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(role, condition, member) for every member of a project's IAM policy in a world dump."""
+    policy = project.get("iam_policy") or {}
+    return {
+        (b["role"], repr(b.get("condition")), m)
+        for b in policy.get("bindings", [])
+        for m in b.get("members", [])
+    }
+
+
+def _removed_members(project_id: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """A grant only adds: no member of any binding (with its condition) may disappear."""
+    gone = _members(old) - _members(new)
+    return [f"{member} lost {role} on {project_id}" for role, _, member in sorted(gone)]

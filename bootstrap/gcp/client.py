@@ -169,6 +169,9 @@ class GcpCloud:
     def get_project_iam_policy(self, project_id: str) -> ObservedIamPolicy:
         return self._projects.get_iam_policy(project_id)
 
+    def grant_role(self, project_id: str, member: str, role: str) -> ObservedIamPolicy:
+        return self._projects.grant_role(project_id, member, role)
+
     def get_billing(self, project_id: str) -> ObservedBilling:
         return self._billing.get(project_id)
 

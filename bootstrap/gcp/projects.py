@@ -1,5 +1,5 @@
-"""Resource Manager v3: get, create (LRO), search, getIamPolicy and testIamPermissions on projects
-and parents, and the folders under a parent.
+"""Resource Manager v3: get, create (LRO), search, getIamPolicy, an additive setIamPolicy and
+testIamPermissions on projects and parents, and the folders under a parent.
 
 Resource Manager answers 403 for a project that is missing *or* forbidden, so `get` reports both
 as ProjectState.NOT_FOUND. testIamPermissions "returns an empty set, not NOT_FOUND" for a missing
@@ -18,7 +18,7 @@ from google.cloud import resourcemanager_v3
 from bootstrap.causes.context import CallContext
 from bootstrap.clock import Clock
 from bootstrap.cloud.observed import IamBinding, ObservedIamPolicy, ObservedProject, ProjectState
-from bootstrap.errors import BootstrapError
+from bootstrap.errors import BootstrapError, Cause, Disposition, Failure
 from bootstrap.gcp.calls import Caller
 from bootstrap.gcp.operations import OpState, wait_operation
 from bootstrap.gcp.ratelimit import CREATE_PROJECT_WEIGHT
@@ -27,6 +27,9 @@ _READ = "resourcemanager.read"
 _WRITE = "resourcemanager.write"
 _SEARCH = "resourcemanager.search"
 _DELETE_REQUESTED = resourcemanager_v3.Project.State.DELETE_REQUESTED
+# How many times a grant re-reads and re-applies its addition after a failed setIamPolicy (an
+# etag conflict answers 409 ABORTED) before giving up.
+GRANT_REREADS = 3
 
 
 def observed_project(project: Any, project_id: str | None = None) -> ObservedProject:
@@ -212,17 +215,64 @@ class Projects:
 
     def get_iam_policy(self, project_id: str) -> ObservedIamPolicy:
         """projects.getIamPolicy, asking for policy version 3 so conditional bindings come back."""
+        return observed_policy(self._read_policy(project_id))
+
+    def _read_policy(self, project_id: str) -> Any:
         request = {
             "resource": f"projects/{project_id}",
             "options": {"requested_policy_version": 3},
         }
-        policy = self._caller.call(
+        return self._caller.call(
             "resourcemanager.projects.getIamPolicy",
             lambda t: self._projects.get_iam_policy(request=request, retry=None, timeout=t),
             bucket=_READ,
             context=CallContext(project_id=project_id),
         )
-        return observed_policy(policy)
+
+    def grant_role(self, project_id: str, member: str, role: str) -> ObservedIamPolicy:
+        """Add `member` to the unconditional binding of `role`: read-modify-write with the etag.
+
+        The policy sent is the one just read (every other binding, condition, audit config, the
+        version and the etag as read) plus the member. A failed send (a 409 ABORTED etag
+        conflict, a lost answer) is never re-sent as is: the policy is read again, the addition
+        re-applied to it, and that is sent (at most GRANT_REREADS times); when the re-read
+        already names the member, nothing more is sent.
+        """
+        latest = self._read_policy(project_id)
+        for _ in range(GRANT_REREADS):
+            if not add_member(latest, member, role):
+                return observed_policy(latest)  # already there: send nothing
+            try:
+                return observed_policy(self._send_policy(project_id, latest, member, role))
+            except BootstrapError as err:
+                if err.failure.http_status != 409:
+                    raise
+            latest = self._read_policy(project_id)  # an etag conflict: re-read, re-apply
+        raise BootstrapError(_grant_conflict(project_id, member, role))
+
+    def _send_policy(self, project_id: str, policy: Any, member: str, role: str) -> Any:
+        """One setIamPolicy; after a lost answer or a retryable failure, the policy is read again
+        and the addition re-applied before any re-send (never the same policy re-sent)."""
+        pending = [policy]
+
+        def recover(_attempts: int) -> Any:
+            fresh = self._read_policy(project_id)
+            if not add_member(fresh, member, role):
+                return fresh  # the earlier send took effect
+            pending[0] = fresh
+            return None
+
+        return self._caller.call(
+            "resourcemanager.projects.setIamPolicy",
+            lambda t: self._projects.set_iam_policy(
+                request={"resource": f"projects/{project_id}", "policy": pending[0]},
+                retry=None,
+                timeout=t,
+            ),
+            bucket=_WRITE,
+            context=CallContext(project_id=project_id),
+            recover=recover,
+        )
 
     def test_permissions(self, project_id: str, permissions: Sequence[str]) -> frozenset[str]:
         """The subset held on the project; empty on 403 (missing or no access)."""
@@ -267,3 +317,27 @@ class Projects:
                 return frozenset()
             raise
         return frozenset(response.permissions)
+
+
+def add_member(policy: Any, member: str, role: str) -> bool:
+    """Add `member` to `role`'s unconditional binding of an iam_policy_pb2.Policy, in place
+    (creating the binding when absent); False when it is already there. Nothing else changes."""
+    for binding in policy.bindings:
+        if binding.role == role and not binding.HasField("condition"):
+            if member in binding.members:
+                return False
+            binding.members.append(member)
+            return True
+    policy.bindings.add(role=role, members=[member])
+    return True
+
+
+def _grant_conflict(project_id: str, member: str, role: str) -> Failure:
+    return Failure(
+        cause=Cause.UNAVAILABLE,
+        message=f"Project {project_id}: granting {role} to {member} kept failing after "
+        f"{GRANT_REREADS} re-reads of the IAM policy (it keeps changing, or the call fails).",
+        remedy="Rerun apply; if another tool rewrites the policy constantly, grant it by hand: "
+        f"gcloud projects add-iam-policy-binding {project_id} --member={member} --role={role}",
+        disposition=Disposition.RETRY,
+    )

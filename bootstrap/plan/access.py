@@ -4,8 +4,8 @@ Read from the project's IAM policy (version 3) alone, so only what the policy pr
 unconditional binding of `principal_role`, or of a predefined role known to contain
 `aiplatform.endpoints.predict`, that names the member is ok. A binding the member reaches only
 under a condition, or only through a group, domain or principal set, cannot be judged from the
-policy (unknown: only a call as the principal can prove it). No binding at all is a person's
-action; this step plans no change (granting is a later step).
+policy (unknown: only a call as the principal can prove it, and nothing is planned). No binding
+at all plans a `grant_role` change: apply adds the member to the role's unconditional binding.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from bootstrap.checks import PROJECT, CheckStatus, access_check
 from bootstrap.cloud.observed import IamBinding, ObservedIamPolicy
 from bootstrap.errors import Cause
 from bootstrap.plan.draft import Draft, not_run
+from bootstrap.plan.model import Action, Change
 
 POLICY_READ = "iam_policy"  # the observer's name for the getIamPolicy read
 # Predefined roles that contain aiplatform.endpoints.predict, besides the manifest's own role.
@@ -65,13 +66,27 @@ def _judge(d: Draft, member: str, policy: ObservedIamPolicy) -> None:
         why = f"{member} is not named; it may hold {via.role} through {_indirect(via, member)}"
         _cannot_tell(d, name, f"{why}, which the policy does not expand", grant)
         return
-    d.check(
-        name,
-        CheckStatus.ACTION_REQUIRED,
-        f"Project {d.pid}: {member} holds neither {role} nor a role that contains "
-        "aiplatform.endpoints.predict; its calls to the models will be denied (403).",
-        cause=Cause.PRINCIPAL_NOT_GRANTED,
-        remedy=grant,
+    _grant(d, member, role)
+
+
+def _grant(d: Draft, member: str, role: str) -> None:
+    """No binding names the member: plan adding it to the role's unconditional binding."""
+    d.changes.append(
+        Change(
+            action=Action.GRANT_ROLE,
+            target=f"projects/{d.pid}",
+            reason=f"Project {d.pid}: {member} lacks {role}.",
+            project_id=d.pid,
+            member=member,
+            role=role,
+        )
+    )
+    d.pending(
+        access_check(member),
+        finding=f"Project {d.pid}: {member} holds neither {role} nor a role that contains "
+        "aiplatform.endpoints.predict; its calls to the models would be denied (403); "
+        "apply grants it.",
+        change=f"Project {d.pid}: will grant {role} to {member} (added to the policy).",
     )
 
 

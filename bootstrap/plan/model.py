@@ -19,6 +19,7 @@ class Action(StrEnum):
     LINK_BILLING = "link_billing"
     ENABLE_SERVICES = "enable_services"
     ENABLE_MODEL = "enable_model"
+    GRANT_ROLE = "grant_role"
 
 
 SYMBOLS: dict[Action, str] = {
@@ -26,6 +27,7 @@ SYMBOLS: dict[Action, str] = {
     Action.LINK_BILLING: "~",
     Action.ENABLE_SERVICES: "+",
     Action.ENABLE_MODEL: "+",
+    Action.GRANT_ROLE: "+",
 }
 
 # The order in which apply executes changes within a project.
@@ -34,6 +36,7 @@ ACTION_ORDER: tuple[Action, ...] = (
     Action.LINK_BILLING,
     Action.ENABLE_SERVICES,
     Action.ENABLE_MODEL,
+    Action.GRANT_ROLE,
 )
 
 
@@ -52,6 +55,8 @@ class Change:
     display_name: str | None = None  # CREATE_PROJECT
     labels: dict[str, str] = field(default_factory=dict)  # CREATE_PROJECT
     relink: bool = False  # LINK_BILLING over another account (only with --allow-relink)
+    member: str | None = None  # GRANT_ROLE: the IAM member to add
+    role: str | None = None  # GRANT_ROLE: the role whose unconditional binding gets it
 
     @property
     def symbol(self) -> str:
@@ -74,7 +79,8 @@ class ProjectPlan:
     checks: tuple[Check, ...] = ()
 
 
-# The check each action fixes (the model action fixes one `model:` check per location).
+# The check each action fixes (the model action fixes one `model:` check per location; a grant
+# fixes the `access:<member>` check of its member).
 CHECK_FOR_ACTION: dict[Action, str] = {
     Action.CREATE_PROJECT: PROJECT,
     Action.LINK_BILLING: BILLING,

@@ -97,12 +97,14 @@ _WHEN = {
     Action.LINK_BILLING: "only with link_billing: true",
     Action.ENABLE_SERVICES: "when an API is disabled",
     Action.ENABLE_MODEL: "only for models with enable: true",
+    Action.GRANT_ROLE: "when a manifest principal lacks its role",
 }
 _CALLS = {
     Action.CREATE_PROJECT: "projects.create",
     Action.LINK_BILLING: "projects.updateBillingInfo",
     Action.ENABLE_SERVICES: "services.enable / batchEnable",
     Action.ENABLE_MODEL: "publishers/*/models/*:enableModel",
+    Action.GRANT_ROLE: "projects.getIamPolicy + projects.setIamPolicy (additive grant)",
 }
 
 
@@ -118,6 +120,7 @@ def _every_change() -> list[Change]:
         ),
         Change(action=Action.ENABLE_SERVICES, target="", reason="", project_id="p"),
         Change(action=Action.ENABLE_MODEL, target="", reason="", project_id="p"),
+        Change(action=Action.GRANT_ROLE, target="", reason="", project_id="p"),
     ]
 
 
@@ -157,6 +160,8 @@ def _action_for(permission: str, scope: Scope) -> Action:
         return Action.LINK_BILLING
     if permission.startswith("serviceusage."):
         return Action.ENABLE_SERVICES
+    if permission.endswith(".setIamPolicy"):
+        return Action.GRANT_ROLE
     return Action.ENABLE_MODEL
 
 

@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bootstrap import remedies
-from bootstrap.checks import PERMISSIONS, Check, CheckStatus, depends_on, is_model_check
+from bootstrap.checks import (
+    ACCESS_PREFIX,
+    PERMISSIONS,
+    Check,
+    CheckStatus,
+    depends_on,
+    is_model_check,
+)
 from bootstrap.cloud.observed import PermissionReport
 from bootstrap.errors import Cause
 from bootstrap.manifest.desired import DesiredProject
@@ -23,6 +30,7 @@ _PROJECT_PERMISSION: dict[Action, str] = {
     Action.LINK_BILLING: "resourcemanager.projects.createBillingAssignment",
     Action.ENABLE_SERVICES: "serviceusage.services.enable",
     Action.ENABLE_MODEL: "consumerprocurement.consents.grant",
+    Action.GRANT_ROLE: "resourcemanager.projects.setIamPolicy",
 }
 # Permissions whose need is not confirmed by Google (evidence row 18: enableModel's permission is
 # cut off in the docs). Missing one only warns: the real call decides.
@@ -180,7 +188,8 @@ def _skip_blocked(check: Check, blocked: set[Action]) -> Check:
         return check
     names = {CHECK_FOR_ACTION[a] for a in blocked if a in CHECK_FOR_ACTION}
     is_model = is_model_check(check.name) and Action.ENABLE_MODEL in blocked
-    if check.name not in names and not is_model:
+    is_access = check.name.startswith(ACCESS_PREFIX) and Action.GRANT_ROLE in blocked
+    if check.name not in names and not (is_model or is_access):
         return check
     return replace(
         check,

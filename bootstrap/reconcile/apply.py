@@ -1,6 +1,6 @@
 """Apply: the only code that writes to the cloud. It executes exactly one project's planned changes.
 
-Changes run in dependency order (project -> billing -> APIs -> model). After each one a readiness
+Changes run in dependency order (project -> billing -> APIs -> model -> grants). After each one a readiness
 gate re-reads until the change is visible instead of sleeping a fixed time; every re-send of a
 change is preceded by a re-read. The project's final status is the planner's verdict on what
 the gates observed last, so a report never claims more than was seen.
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TypeVar
 
-from bootstrap.checks import Check, CheckStatus, depends_on, model_check
+from bootstrap.checks import Check, CheckStatus, access_check, depends_on, model_check
 from bootstrap.clock import Clock
 from bootstrap.cloud.observed import ModelAccess, Observed, ObservedModel, ServiceState
 from bootstrap.errors import ANSWER_LOST, BootstrapError, Cause, Disposition, Failure
@@ -120,6 +120,8 @@ class ProjectApply:
                 return self.enable_services(change)
             case Action.ENABLE_MODEL:
                 return self.enable_model(change)
+            case Action.GRANT_ROLE:
+                return self.grant_role(change)
         raise AssertionError(f"unknown action {change.action}")
 
     # Each step below updates self.observed with what its gate last read, so the final plan
@@ -228,6 +230,13 @@ class ProjectApply:
             f"enableModel for {change.publisher_model} kept failing on {self.desired.project_id}",
         )
         self.reprobe(change.publisher_model, until_enabled=True)
+        return ChangeOutcome.APPLIED
+
+    def grant_role(self, change: Change) -> ChangeOutcome:
+        """Add the member to the role's unconditional binding (additive; see Cloud.grant_role)."""
+        assert change.member and change.role, "a grant names its member and role"
+        policy = self.cloud.grant_role(self.desired.project_id, change.member, change.role)
+        self.observed = replace(self.observed, iam_policy=policy)
         return ChangeOutcome.APPLIED
 
     def _try_enable_model(self, publisher_model: str) -> bool:
@@ -361,6 +370,7 @@ def _mark_changed(
     applied = [r.change for r in results if r.outcome is ChangeOutcome.APPLIED]
     names = {CHECK_FOR_ACTION[c.action] for c in applied if c.action in CHECK_FOR_ACTION}
     enabled = {c.publisher_model for c in applied if c.action is Action.ENABLE_MODEL}
+    names.update(access_check(c.member or "") for c in applied if c.action is Action.GRANT_ROLE)
     for model in desired.models:
         if model.publisher_model in enabled:
             names.update(model_check(model.alias, location) for location in model.locations)
@@ -380,7 +390,7 @@ def _with_failures(plan: ProjectPlan, results: Iterable[ChangeResult]) -> Projec
         if result.failure is None:
             continue
         failure = result.failure
-        name = CHECK_FOR_ACTION.get(result.change.action, f"change:{result.change.action.value}")
+        name = _check_name(result.change)
         extra.append(
             Check(
                 name=name,
@@ -402,3 +412,10 @@ def _with_failures(plan: ProjectPlan, results: Iterable[ChangeResult]) -> Projec
         if c.name not in failed_names
     )
     return replace(plan, checks=kept + tuple(extra))
+
+
+def _check_name(change: Change) -> str:
+    """The check a failed change is reported under."""
+    if change.action is Action.GRANT_ROLE and change.member:
+        return access_check(change.member)
+    return CHECK_FOR_ACTION.get(change.action, f"change:{change.action.value}")
