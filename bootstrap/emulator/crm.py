@@ -242,13 +242,7 @@ def get_iam_policy_v3(store: Store, call: Call) -> Reply:
     As documented for getIamPolicy: a requested version below 3 gets conditional bindings with
     `_withcond_<hash>` appended to the role and no condition, and the policy's version as 1.
     """
-    key = call.params["p"]
-    project = store.project(key)
-    resource = f"projects/{key}"
-    if project is None or not store.allowed(call.principal, GET_IAM_POLICY, resource):
-        full = f"//{CRM_DOMAIN}/{resource}"
-        raise google_errors.permission_denied(GET_IAM_POLICY, full, domain=CRM_DOMAIN)
-    stored = project.iam_policy or {"bindings": [], "etag": "", "version": 1}
+    _, stored = _project_policy(store, call, GET_IAM_POLICY)
     options = call.field("options") or {}
     requested = int(
         options.get("requestedPolicyVersion", options.get("requested_policy_version", 0)) or 0
@@ -267,16 +261,22 @@ def get_iam_policy_v3(store: Store, call: Call) -> Reply:
 SET_IAM_POLICY = "resourcemanager.projects.setIamPolicy"
 
 
-def set_iam_policy_v3(store: Store, call: Call) -> Reply:
-    """Replace the project's bindings (and version) with the policy sent. An etag that is not the
-    current one answers 409 ABORTED, as Google does; every write gets a new etag."""
+def _project_policy(store: Store, call: Call, permission: str) -> tuple[Project, dict[str, Any]]:
+    """The project and its stored policy; 403 when it is missing or `permission` is not held
+    (Resource Manager answers both alike)."""
     key = call.params["p"]
     project = store.project(key)
     resource = f"projects/{key}"
-    if project is None or not store.allowed(call.principal, SET_IAM_POLICY, resource):
+    if project is None or not store.allowed(call.principal, permission, resource):
         full = f"//{CRM_DOMAIN}/{resource}"
-        raise google_errors.permission_denied(SET_IAM_POLICY, full, domain=CRM_DOMAIN)
-    stored = project.iam_policy or {"bindings": [], "etag": "", "version": 1}
+        raise google_errors.permission_denied(permission, full, domain=CRM_DOMAIN)
+    return project, project.iam_policy or {"bindings": [], "etag": "", "version": 1}
+
+
+def set_iam_policy_v3(store: Store, call: Call) -> Reply:
+    """Replace the project's bindings (and version) with the policy sent. An etag that is not the
+    current one answers 409 ABORTED, as Google does; every write gets a new etag."""
+    project, stored = _project_policy(store, call, SET_IAM_POLICY)
     sent = call.field("policy") or {}
     current = stored["etag"] or _etag(stored)
     if sent.get("etag") and sent["etag"] != current:

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -199,3 +203,25 @@ def times(entries: list[dict[str, Any]]) -> list[float]:
     return [
         dt.datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp() for e in entries
     ]
+
+
+def spawn_cli(emulator: Emulator, *args: str) -> subprocess.Popen[str]:
+    """`python -m bootstrap ARGS` in a real process against the emulator, so a test can send it
+    SIGINT; no GITHUB_* variables leak in from the machine running the tests."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env |= {
+        "BOOTSTRAP_EMULATOR_HOST": emulator.host,
+        "BOOTSTRAP_EMULATOR_TOKEN": "emulator-owner",
+        "NO_COLOR": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bootstrap", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A child of a non-interactive shell may inherit SIGINT ignored; restore the default so
+        # Python installs its KeyboardInterrupt handler, as in a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )

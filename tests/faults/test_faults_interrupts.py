@@ -6,17 +6,15 @@ A real process, as in test_faults_processes: SIGINT reaches only a real main thr
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 
 import pytest
 
 from bootstrap.emulator.inprocess import Emulator
+from tests.faults.faults_support import spawn_cli
 
 APIS = """\
 version: 1
@@ -25,26 +23,6 @@ projects:
     models: [{model: gpt-oss-120b, locations: [global], enable: true}]
 """
 ENABLE = r"services(:batchEnable|/[^/]+:enable)$"
-
-
-def _spawn(emulator: Emulator, *args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
-    env.update(
-        {
-            "BOOTSTRAP_EMULATOR_HOST": emulator.host,
-            "BOOTSTRAP_EMULATOR_TOKEN": "emulator-owner",
-            "NO_COLOR": "1",
-        }
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "bootstrap", *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
 
 
 def _fired(emulator: Emulator) -> bool:
@@ -59,7 +37,7 @@ def test_sigint_with_a_mutation_in_flight_lists_it_as_maybe_applied(
     emulator.add_faults(
         {"rules": [{"match": {"path": ENABLE}, "action": "delay", "delay_ms": 4000}]}
     )
-    child = _spawn(emulator, "apply", manifest(APIS), "--yes", "--no-smoke")
+    child = spawn_cli(emulator, "apply", manifest(APIS), "--yes", "--no-smoke")
     try:
         deadline = time.monotonic() + 30
         while not _fired(emulator):

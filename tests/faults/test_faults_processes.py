@@ -10,7 +10,6 @@ itself refuses a second activation while one is running.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 
 from bootstrap.emulator.inprocess import Emulator
-from tests.faults.faults_support import MODEL, Harness, Run, WorldEdit, violations
+from tests.faults.faults_support import MODEL, Harness, Run, WorldEdit, spawn_cli, violations
 
 Manifest = Callable[[str], str]
 ENABLE = r"services(:batchEnable|/[^/]+:enable)$"
@@ -33,27 +32,6 @@ projects:
   - project_id: demo-api-disabled
     models: [{model: gpt-oss-120b, locations: [global], enable: true}]
 """
-
-
-def _spawn(emulator: Emulator, *args: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "BOOTSTRAP_EMULATOR_HOST": emulator.host,
-        "BOOTSTRAP_EMULATOR_TOKEN": "emulator-owner",
-        "NO_COLOR": "1",
-    }
-    env.pop("GITHUB_STEP_SUMMARY", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "bootstrap", *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # A child of a non-interactive shell may inherit SIGINT ignored; restore the default so
-        # Python installs its KeyboardInterrupt handler, as in a terminal.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
 
 
 def _wait_for(emulator: Emulator, pattern: str, timeout_s: float = 30.0) -> None:
@@ -74,7 +52,7 @@ def test_case_56_sigint_during_an_operation_wait_exits_130_naming_it(
     world(lambda w: w["timing"].update(operation_polls=10**6))
     path = manifest(APIS)
     before = emulator.get_world()
-    child = _spawn(emulator, "apply", path, "--yes", "--no-smoke")
+    child = spawn_cli(emulator, "apply", path, "--yes", "--no-smoke")
     try:
         _wait_for(emulator, ENABLE)
         time.sleep(0.5)  # now sleeping between operation polls
@@ -123,7 +101,7 @@ def test_case_57_two_concurrent_applies_both_converge_without_duplicates(
     world(setup)
     path = manifest(APIS)
     before = emulator.get_world()
-    children = [_spawn(emulator, "apply", path, "--yes", "--no-smoke") for _ in range(2)]
+    children = [spawn_cli(emulator, "apply", path, "--yes", "--no-smoke") for _ in range(2)]
     outputs = []
     try:
         for child in children:
