@@ -32,6 +32,7 @@ SCENARIOS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "4": s.quota_bound_run,
     "5": s.startup,
     "6": s.smoke_throughput,
+    "7": s.org_scale,
 }
 
 

@@ -1,7 +1,9 @@
 """The empirical floor: a bare asyncio HTTP client sending exactly R_min requests at concurrency C.
 
 It sends the same requests an audit of converged projects needs (projects.get, getBillingInfo,
-services.batchGet and one probe per project, plus the account and the publisher model once), with
+services.batchGet, the Cloud Quotas list, the two effective org policies and one probe per
+project, plus the account and the
+publisher model once), with
 no retries, no parsing beyond the status, and no rate limits: what the network and the emulator
 allow, measured in the same run as the tool.
 """
@@ -16,6 +18,8 @@ import httpx
 
 from bench.harness import ACCOUNT, MODEL, SERVICES
 
+QUOTAS = "aiplatform.googleapis.com"
+POLICIES = ("vertexai.allowedModels", "gcp.restrictServiceUsage")  # one read per constraint
 PROBE = {"model": "openai/gpt-oss-120b-maas", "messages": [{"role": "user", "content": "ping"}]}
 
 
@@ -30,6 +34,11 @@ def audit_requests(ids: Sequence[str]) -> list[tuple[str, str, dict[str, object]
             ("GET", f"/v3/projects/{pid}", None),
             ("GET", f"/v1/projects/{pid}/billingInfo", None),
             ("GET", f"/v1/projects/{pid}/services:batchGet?{names.format(p=pid)}", None),
+            ("GET", f"/v1/projects/{pid}/locations/global/services/{QUOTAS}/quotaInfos", None),
+            *(
+                ("GET", f"/v2/projects/{pid}/policies/{c}:getEffectivePolicy", None)
+                for c in POLICIES
+            ),
             (
                 "POST",
                 f"/v1/projects/{pid}/locations/global/endpoints/openapi/chat/completions",

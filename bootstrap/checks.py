@@ -1,8 +1,8 @@
 """What plan, apply and smoke verify, as values every report reads: `Check`, `CheckStatus`, names.
 
 A check is one verified fact about one project. Its name says what it is about: `project`,
-`billing`, `services`, `permissions`, `access:<member>`, `model:<alias>@<location>`,
-`smoke:<alias>@<location>` (and `smoke-tools:` / `smoke-json:` for the optional smoke checks).
+`billing`, `policy`, `services`, `permissions`, `access:<member>`, `model:<alias>@<location>`,
+`quota:<alias>@<location>`, `smoke:<alias>@<location>` (and `smoke-tools:` / `smoke-json:` for the optional smoke checks).
 The builders below are the one place those names are spelled, so a "see check X" always names
 a check that can exist.
 """
@@ -65,9 +65,11 @@ PROJECT = "project"
 BILLING = "billing"
 SERVICES = "services"
 PERMISSIONS = "permissions"
+POLICY = "policy"  # the effective org policies the manifest can hit
 
 ACCESS_PREFIX = "access:"
 MODEL_PREFIX = "model:"
+QUOTA_PREFIX = "quota:"
 SMOKE_PREFIX = "smoke:"
 
 
@@ -83,6 +85,11 @@ def access_check(member: str) -> str:
 
 def model_check(alias: str, location: str) -> str:
     return MODEL_PREFIX + target_key(alias, location)
+
+
+def quota_check(alias: str, location: str) -> str:
+    """`quota:gpt-oss-120b@global`: the project's per-base-model limits for the model there."""
+    return QUOTA_PREFIX + target_key(alias, location)
 
 
 def smoke_check(key: str, kind: str = "smoke") -> str:

@@ -24,6 +24,7 @@ ROLE_FOR_PERMISSION: dict[str, str] = {
     "serviceusage.services.enable": "roles/serviceusage.serviceUsageAdmin",
     "aiplatform.endpoints.predict": "roles/aiplatform.user",
     "consumerprocurement.consents.grant": "roles/consumerprocurement.entitlementManager",
+    "iam.serviceAccounts.getAccessToken": "roles/iam.serviceAccountTokenCreator",
 }
 
 
@@ -51,6 +52,14 @@ def add_project_binding(project_id: str, member: str, role: str) -> str:
     return f"gcloud projects add-iam-policy-binding {project_id} --member={member} --role={role}"
 
 
+def allow_token_creation(account: str, principal: str = "YOUR_PRINCIPAL") -> str:
+    """Let `principal` mint tokens for the service account `account` (Token Creator on it)."""
+    return (
+        f"gcloud iam service-accounts add-iam-policy-binding {account} --member={principal} "
+        "--role=roles/iam.serviceAccountTokenCreator"
+    )
+
+
 def enable_api(project_id: str, service: str) -> str:
     return f"gcloud services enable {service} --project={project_id}"
 
@@ -62,6 +71,11 @@ def activation_url(project: str, service: str) -> str:
 def link_billing(project_id: str, account_id: str | None) -> str:
     account = account_id or "BILLING_ACCOUNT_ID"
     return f"gcloud billing projects link {project_id} --billing-account={account}"
+
+
+def undelete_project(project_id: str) -> str:
+    """Possible for 30 days after the deletion request (then the project is gone for good)."""
+    return f"gcloud projects undelete {project_id}"
 
 
 def billing_console(project_id: str) -> str:

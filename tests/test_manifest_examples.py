@@ -72,6 +72,9 @@ def test_demo_matches_the_emulator_default_world() -> None:
         "demo-api-disabled",
         "demo-model-off",
         "demo-closed-billing",
+        "demo-quota-zero",
+        "demo-policy-blocked",
+        "demo-grant",
         "demo-deleting",
         "demo-new",
     ]
@@ -89,6 +92,10 @@ def test_demo_matches_the_emulator_default_world() -> None:
     assert not projects["demo-model-off"].models[0].enable
     assert not projects["demo-deleting"].create and not projects["demo-deleting"].link_billing
     assert projects["demo-new"].create and projects["demo-new"].display_name == "Demo new"
+    app = "serviceAccount:app@demo-grant.iam.gserviceaccount.com"
+    assert projects["demo-grant"].principals == (app,) and projects["demo-grant"].smoke_as == app
+    accounts_of_world = {a["email"] for a in world["service_accounts"]}
+    assert app.removeprefix("serviceAccount:") in accounts_of_world, "the demo mints its tokens"
     for name in ("demo-ready", "demo-no-billing", "demo-api-disabled", "demo-closed-billing"):
         assert projects[name].link_billing and projects[name].models[0].enable
     assert desired.smoke.max_tokens == 512 and desired.smoke.reasoning_effort == "low"

@@ -78,15 +78,35 @@ def permission_denied(p: ErrorBody, ctx: CallContext) -> Failure:
         ctx.api == CRM_API and permission in {None, "resourcemanager.projects.get"}
     ):
         return project_missing(ctx)
+    if permission == TOKEN_CREATOR_PERMISSION:
+        return impersonation_denied(ctx)
     resource = _grant_resource(p.metadata.get("resource", ""), ctx)
     if permission:
         role = remedies.role_for(permission)
-        what = f"the caller lacks {permission} (granted by {role}) on {resource}."
-        remedy = remedies.grant_permission(permission, resource)
+        who = ctx.principal or "the caller"
+        what = f"{who} lacks {permission} (granted by {role}) on {resource}."
+        remedy = remedies.grant_permission(permission, resource, ctx.principal or "YOUR_PRINCIPAL")
     else:
         what = f"permission denied on {resource}: {server_text(p)}"
         remedy = f"Ask an owner of {resource} for the role the call needs."
     return make_failure(Cause.PERMISSION_DENIED, ctx, what, remedy, Disposition.HUMAN_ACTION)
+
+
+TOKEN_CREATOR_PERMISSION = "iam.serviceAccounts.getAccessToken"
+
+
+def impersonation_denied(ctx: CallContext) -> Failure:
+    """No token for the service account: the caller lacks Token Creator on it (or the account
+    does not exist: IAM Credentials answers both alike). Not a failure of the model."""
+    account = (ctx.principal or "").removeprefix("serviceAccount:") or "the service account"
+    return make_failure(
+        Cause.IMPERSONATION_DENIED,
+        ctx,
+        f"the caller may not mint tokens for {account}: it lacks {TOKEN_CREATOR_PERMISSION} "
+        "(roles/iam.serviceAccountTokenCreator) on it, or the account does not exist.",
+        remedies.allow_token_creation(account),
+        Disposition.HUMAN_ACTION,
+    )
 
 
 def _grant_resource(resource: str, ctx: CallContext) -> str:
@@ -382,7 +402,7 @@ def delete_requested(ctx: CallContext) -> Failure:
         Cause.PROJECT_DELETE_REQUESTED,
         ctx,
         "the project is scheduled for deletion (DELETE_REQUESTED).",
-        f"gcloud projects undelete {project}",
+        remedies.undelete_project(project),
         Disposition.HUMAN_ACTION,
     )
 

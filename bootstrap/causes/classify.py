@@ -56,6 +56,7 @@ from bootstrap.causes.builders import (
     permission_denied,
     project_missing,
     project_ref,
+    quota_zero,
     server_text,
     service_disabled,
     too_many,
@@ -128,6 +129,18 @@ def classify_http(
             ),
             http_status=status,
         )
+
+
+def known_zero_quota(context: CallContext, *, quota_id: str, base_model: str) -> Failure:
+    """A 429 for a model whose quota Cloud Quotas reads as 0 (evidence row 22): QUOTA_ZERO even
+    when the answer looks like a busy rate limit (no `limit: 0`, no ErrorInfo), because no retry
+    can pass a limit of 0. `quota_id` names the limit, `base_model` the model it is set for."""
+    parsed = ErrorBody(
+        http=429,
+        status="RESOURCE_EXHAUSTED",
+        metadata={"quota_limit": quota_id, **({"base_model": base_model} if base_model else {})},
+    )
+    return _finish(quota_zero(parsed, context), parsed, None)
 
 
 def classify_operation_error(error: object, context: CallContext | None = None) -> Failure:

@@ -24,3 +24,6 @@ class CallContext:
     # The project's number, when known: Google names the consumer of a SERVICE_DISABLED error by
     # number, and only the number tells the target project from the quota project.
     project_number: str | None = None
+    # The IAM member the call ran as (`serviceAccount:EMAIL`) when it is not the caller's own
+    # identity: a smoke test run as a workload, or the account a token was requested for.
+    principal: str | None = None

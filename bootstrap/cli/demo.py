@@ -10,18 +10,17 @@ from typing import TYPE_CHECKING
 import click
 
 from bootstrap.cli.options import CloudOptions
-from bootstrap.cli.progress import progress
+from bootstrap.cli.paths import ExistingPath
+from bootstrap.cli.progress import RetryRelay, progress
 from bootstrap.cli.runtime import guarded
 from bootstrap.cli.wiring import connect, emit_report, load_desired
 
 if TYPE_CHECKING:
     from bootstrap.report.model import RunReport
 
-DEFAULT_MANIFEST = "manifests/demo.yaml"
-
 
 @click.command()
-@click.argument("manifest", required=False, type=click.Path(dir_okay=False))
+@click.argument("manifest", required=False, type=ExistingPath(dir_okay=False))
 @click.option(
     "--output",
     "outputs",
@@ -41,10 +40,14 @@ def demo(manifest: str | None, outputs: tuple[str, ...]) -> None:
     when every project ended as the demo world was designed to.
     """
     from bootstrap.catalog import today_utc
+    from bootstrap.jobs.demo import demo_manifest
 
-    path = Path(manifest or DEFAULT_MANIFEST)
-    if not path.is_file():
-        raise click.UsageError(f"{path} not found: run from the repository root or pass MANIFEST")
+    path = Path(manifest) if manifest else demo_manifest()
+    if path is None:
+        raise click.UsageError(
+            "the demo manifest (manifests/demo.yaml in the repository) was not found here or "
+            "next to the installed package: pass its path as MANIFEST"
+        )
     date = today_utc()
     report = _plan_apply_audit(path, date, outputs)
     _conclude(report, outputs)
@@ -75,10 +78,14 @@ def _plan_apply_audit(path: Path, date: dt.date, outputs: tuple[str, ...]) -> Ru
     )
     with emulator_environment() as advance:
         clock = FastForwardClock(advance)
-        cloud = connect(CloudOptions(no_rate_limit=True), as_of=date, clock=clock)
+        relay = RetryRelay()
+        cloud = connect(
+            CloudOptions(no_rate_limit=True), as_of=date, clock=clock, on_retry_event=relay
+        )
+        ids = [p.project_id for p in projects]
         for number, (name, command, options, smoke, purpose) in enumerate(steps, start=1):
             click.secho(f"\n{number}/3 bootstrap {name} {path}  — {purpose}", bold=True)
-            with progress(len(projects), label=name) as on_event:
+            with progress(ids, label=name, relay=relay, virtual=True) as on_event:
                 report = run_job(
                     command,
                     cloud,

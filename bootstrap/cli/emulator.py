@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from bootstrap.cli.paths import ExistingPath
 from bootstrap.cli.runtime import fail
 
 T = TypeVar("T")
@@ -36,7 +37,7 @@ _BAD_INPUT = (OSError, ValueError, KeyError, TypeError, AttributeError, re.error
 @click.option(
     "--world",
     "world_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=ExistingPath(dir_okay=False, as_path=True),
     metavar="FILE",
     help="Initial state, YAML or JSON (organizations, folders, projects, billing accounts, "
     "models, behaviour knobs; docs/emulator.md, World schema). Default: the built-in world.",
@@ -44,7 +45,7 @@ _BAD_INPUT = (OSError, ValueError, KeyError, TypeError, AttributeError, re.error
 @click.option(
     "--faults",
     "faults_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=ExistingPath(dir_okay=False, as_path=True),
     metavar="FILE",
     help="Fault rules to inject, YAML or JSON (docs/emulator.md, Faults). Default: none.",
 )

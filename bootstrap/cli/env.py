@@ -1,8 +1,10 @@
-"""`bootstrap env`: what an application needs to call a model: dotenv, shell, GitHub env, JSON.
+"""`bootstrap env`: what an application needs to call a model: dotenv, shell, GitHub env, JSON,
+or a Python client.
 
 `shell` is for `eval "$(bootstrap env ... --format shell)"`: `export KEY='value'` lines, quoted
 safely, so a child process sees the variables; `dotenv` stays plain `KEY=value` for docker's
-`--env-file` and systemd's `EnvironmentFile=`.
+`--env-file` and systemd's `EnvironmentFile=`. No format ever prints a token or recommends a
+fixed one: each says how the application gets and refreshes tokens (bootstrap.cli.app_snippet).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from bootstrap.cli.app_snippet import AUTH_HOW, comment_lines, python_snippet
 from bootstrap.cli.options import as_of_option
+from bootstrap.cli.paths import ExistingPath
 from bootstrap.cli.runtime import fail, guarded
 from bootstrap.cli.wiring import check_inputs, load_desired, today
 
@@ -24,18 +28,19 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("manifests", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("manifests", nargs=-1, required=True, type=ExistingPath())
 @click.option("--project", "project_id", required=True, help="A project id from the manifests.")
 @click.option("--model", "model_ref", help="Model alias (default: the project's first model).")
 @click.option("--location", help="Location (default: the model's first location).")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["dotenv", "shell", "github", "json"]),
+    type=click.Choice(["dotenv", "shell", "github", "json", "python"]),
     default="dotenv",
     show_default=True,
     help="shell prints `export KEY='value'` lines for eval; dotenv plain KEY=value lines "
-    "(docker --env-file, systemd); github appends to the file named by $GITHUB_ENV.",
+    "(docker --env-file, systemd); github appends to the file named by $GITHUB_ENV; python a "
+    "client (openai SDK + google-auth) that refreshes its token before it expires.",
 )
 @as_of_option
 @guarded
@@ -50,24 +55,28 @@ def env(
     """Print OPENAI_BASE_URL, the model id, project and location for an application.
 
     In a shell: eval "$(bootstrap env MANIFEST --project P --format shell)".
-    The API key is a Google access token, never printed: use
-    OPENAI_API_KEY=$(gcloud auth print-access-token).
+    The API key is a Google access token that lives about an hour, never printed: the
+    application should get it from Application Default Credentials and refresh it (--format
+    python prints a client that does).
     """
     check_inputs((), summary=False, env_file=fmt == "github")
     desired = load_desired(manifests, today(as_of))
     values = app_values(desired, project_id, model_ref, location)
     if fmt == "json":
-        click.echo(json.dumps(values, indent=2))
+        click.echo(json.dumps({**values, "auth": AUTH_HOW}, indent=2))
+        return
+    if fmt == "python":
+        click.echo(python_snippet(values), nl=False)
         return
     if fmt == "shell":
-        click.echo(shell_exports(values), nl=False)
+        click.echo(comment_lines() + shell_exports(values), nl=False)
         return
     lines = "".join(f"{key}={value}\n" for key, value in values.items())
     if fmt == "github":
         _append_github_env(lines)
-        click.echo(f"Appended {', '.join(values)} to $GITHUB_ENV.", err=True)
+        click.echo(f"Appended {', '.join(values)} to $GITHUB_ENV. {AUTH_HOW}", err=True)
         return
-    click.echo(lines, nl=False)
+    click.echo(comment_lines() + lines, nl=False)
 
 
 def app_values(

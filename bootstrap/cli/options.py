@@ -42,6 +42,20 @@ def parse_duration(_ctx: click.Context, _param: click.Parameter, value: str) -> 
     return seconds
 
 
+# Reads an audit may leave out, each with its check reported as skipped (a literal tuple, so
+# --help imports nothing): `policy`, the effective org policy reads (one per constraint);
+# `quota`, the Cloud Quotas read of the models' limits (one paged list per project).
+SKIPPABLE = ("policy", "quota")
+skip_option = click.option(
+    "--skip",
+    "skip",
+    multiple=True,
+    type=click.Choice(SKIPPABLE),
+    help="Leave out a group of reads; its check is reported as skipped. policy: the effective "
+    "org policy reads (one per constraint and project). quota: the models' quota read (one "
+    "Cloud Quotas list per project).",
+)
+
 as_of_option = click.option(
     "--as-of",
     "as_of",
@@ -176,3 +190,27 @@ def shard_options(function: Callable[P, R]) -> Callable[P, R]:
         "(CLOUD_RUN_TASK_INDEX/_COUNT), Cloud Batch (BATCH_TASK_INDEX/_COUNT), Kubernetes "
         "(JOB_COMPLETION_INDEX with --shard-count).",
     )(function)
+
+
+def _service_account_member(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> str | None:
+    """`EMAIL` or `serviceAccount:EMAIL` -> `serviceAccount:EMAIL`; anything else is refused."""
+    if value is None:
+        return None
+    email = value.removeprefix("serviceAccount:")
+    if "@" not in email or not email.endswith(".gserviceaccount.com"):
+        raise click.BadParameter(
+            f"{value!r} is not a service account; give NAME@PROJECT.iam.gserviceaccount.com"
+        )
+    return f"serviceAccount:{email}"
+
+
+smoke_as_option = click.option(
+    "--smoke-as",
+    metavar="EMAIL",
+    callback=_service_account_member,
+    help="Run every smoke test as this service account (overrides the manifests' smoke_as), "
+    "with a token minted through IAM Credentials: proves the workload's access, not yours. "
+    "You need roles/iam.serviceAccountTokenCreator on it; every other call stays yours.",
+)

@@ -24,8 +24,11 @@ from bootstrap.cli.options import (
     parse_duration,
     report_options,
     shard_options,
+    skip_option,
+    smoke_as_option,
 )
-from bootstrap.cli.progress import progress
+from bootstrap.cli.paths import ExistingPath
+from bootstrap.cli.progress import RetryRelay, progress
 from bootstrap.cli.runtime import guarded
 from bootstrap.cli.wiring import (
     check_inputs,
@@ -41,15 +44,18 @@ from bootstrap.cli.wiring import (
 
 if TYPE_CHECKING:
     from bootstrap.clock import Clock
+    from bootstrap.cloud.inventory import InventorySearch
     from bootstrap.cloud.protocol import Cloud
     from bootstrap.exitcodes import Command
+    from bootstrap.jobs.discovery import Discovery
+    from bootstrap.jobs.inventory import Prefetch
     from bootstrap.manifest.desired import DesiredModel, DesiredProject, SmokeSettings
     from bootstrap.reconcile.options import RunOptions
     from bootstrap.report.model import RunReport
     from bootstrap.report.run import RunInfo
     from bootstrap.smoke.suite import SmokeOptions
 
-manifests_argument = click.argument("manifests", nargs=-1, type=click.Path(exists=True))
+manifests_argument = click.argument("manifests", nargs=-1, type=ExistingPath())
 no_probe_option = click.option(
     "--no-probe", is_flag=True, help="Skip the model probe: models are reported as unknown."
 )
@@ -62,6 +68,15 @@ check_option = click.option(
     multiple=True,
     type=click.Choice(["tools", "json"]),
     help="Extra smoke checks: a tool-calling round trip, structured JSON output.",
+)
+inventory_option = click.option(
+    "--inventory",
+    type=click.Choice(["auto", "direct", "asset"]),
+    default="auto",
+    show_default=True,
+    help="Where projects, billing links and enabled APIs are read: per project (direct), or in "
+    "pages from Cloud Asset Inventory and Cloud Billing (asset; anything not compliant there is "
+    "re-read directly); auto picks asset above 500 projects under one folder or organization.",
 )
 relink_option = click.option(
     "--allow-relink",
@@ -87,6 +102,8 @@ class JobRequest:
     yes: bool = False
     smoke: bool = False
     checks: tuple[str, ...] = ()
+    smoke_as: str | None = None
+    skip: tuple[str, ...] = ()  # audit --skip: groups of reads left out
     allow_relink: bool = False
     no_probe: bool = False
     parent: str | None = None
@@ -95,12 +112,14 @@ class JobRequest:
     wait_ready: float = 0.0
     allow_empty: bool = False
     direct_only: bool = False
+    inventory: str = "auto"  # plan and audit --inventory; apply always reads directly
 
 
 @click.command()
 @manifests_argument
 @relink_option
 @no_probe_option
+@inventory_option
 @shard_options
 @as_of_option
 @cloud_options
@@ -121,6 +140,7 @@ def plan(manifests: tuple[str, ...], **options: Any) -> None:
 @no_probe_option
 @no_smoke_option
 @check_option
+@smoke_as_option
 @shard_options
 @as_of_option
 @cloud_options
@@ -133,7 +153,7 @@ def apply(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
     then asks on a terminal (--yes to skip); declining changes nothing and exits 2 (changes
     pending). Exit 0 converged, 3 a person must act, 1 failures.
     """
-    _check_smoke_options(no_smoke, options["checks"])
+    _check_smoke_options(no_smoke, options["checks"], options["smoke_as"])
     request = JobRequest(
         command="apply", manifests=manifests, apply=True, smoke=not no_smoke, **options
     )
@@ -182,6 +202,9 @@ def apply(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
 @no_probe_option
 @no_smoke_option
 @check_option
+@smoke_as_option
+@skip_option
+@inventory_option
 @shard_options
 @as_of_option
 @cloud_options
@@ -193,16 +216,19 @@ def audit(manifests: tuple[str, ...], no_smoke: bool, **options: Any) -> None:
     Exit 0 only when every wanted check passed; 2 findings (pending, propagating, failed,
     needing a person); 1 when something could not be read or verified, or nothing was found.
     """
-    _check_smoke_options(no_smoke, options["checks"])
+    _check_smoke_options(no_smoke, options["checks"], options["smoke_as"])
     request = JobRequest(command="audit", manifests=manifests, smoke=not no_smoke, **options)
     _run(request)
 
 
-def _check_smoke_options(no_smoke: bool, checks: Sequence[str]) -> None:
-    """--check adds to the smoke test; with --no-smoke it would be dropped without a word."""
+def _check_smoke_options(no_smoke: bool, checks: Sequence[str], smoke_as: str | None) -> None:
+    """--check and --smoke-as shape the smoke test; with --no-smoke they would be dropped
+    without a word."""
     if no_smoke and checks:
         flags = " ".join(f"--check {check}" for check in checks)
         raise click.UsageError(f"{flags} runs in the smoke test; drop --no-smoke or {flags}")
+    if no_smoke and smoke_as:
+        raise click.UsageError("--smoke-as runs the smoke test; drop --no-smoke or --smoke-as")
 
 
 def _run(request: JobRequest) -> None:
@@ -212,7 +238,8 @@ def _run(request: JobRequest) -> None:
     check_inputs(request.outputs)  # before the first request: a lost report costs a run
     date = today(request.as_of)
     clock = runtime.cancellable_clock()
-    projects, settings, cloud, partial = _projects(request, date, clock)
+    relay = RetryRelay()
+    projects, settings, cloud, partial, swept = _projects(request, date, clock, relay)
     shards = ShardRequest(
         shard=request.shard, shard_count=request.shard_count, run_id=request.run_id
     )
@@ -224,16 +251,20 @@ def _run(request: JobRequest) -> None:
         enabled=request.smoke and settings.enabled,
         settings=settings,
         checks=frozenset(request.checks),
+        smoke_as=request.smoke_as,
     )
     if request.apply and not (request.yes and request.fmt != "table"):
         # The preview is shown (table) or asked about; with --yes and another format nobody
         # would see it, and observing every project twice doubles the reads of a large apply.
-        preview = _job(Command.PLAN, cloud, projects, options, clock, replace(smoke, enabled=False))
+        plan = Command.PLAN
+        preview = _job(plan, cloud, projects, options, clock, relay, replace(smoke, enabled=False))
         _review(preview, request)
     if request.apply:
         options = replace(options, apply=True)
     warnings = [*partial, *_smoke_warnings(request, settings)]
-    report = _job(Command(request.command), cloud, projects, options, clock, smoke, warnings, run)
+    command = Command(request.command)
+    bulk = _prefetch(request, cloud, projects, swept)
+    report = _job(command, cloud, projects, options, clock, relay, smoke, warnings, run, bulk)
     emit_report(report, request.fmt, request.outputs)
     sys.exit(report.exit_code)
 
@@ -245,6 +276,8 @@ def _run_options(request: JobRequest, date: dt.date) -> RunOptions:
         as_of=date,
         allow_relink=request.allow_relink,
         probe=not request.no_probe,
+        org_policy="policy" not in request.skip,
+        quota="quota" not in request.skip,
         # An audit reports findings; whether the auditor could fix them is not one of them.
         preflight=request.command != "audit",
         concurrency=request.cloud.concurrency,
@@ -263,11 +296,52 @@ def _review(preview: RunReport, request: JobRequest) -> None:
     confirm_apply(request.yes, change_count)
 
 
+def _prefetch(
+    request: JobRequest,
+    cloud: Cloud,
+    projects: Sequence[DesiredProject],
+    swept: InventorySearch | None,
+) -> Prefetch | None:
+    """plan and audit: the bulk inventory reads `--inventory` asks for (jobs/inventory.py)."""
+    from bootstrap.cloud.inventory import InventoryMode
+    from bootstrap.jobs import inventory
+
+    if request.command not in ("plan", "audit"):
+        return None
+    scope = request.parent or inventory.common_scope(projects)
+    mode = InventoryMode(request.inventory)
+    return inventory.prefetch(cloud, projects, mode=mode, scope=scope, swept=swept)
+
+
+def _swept_discovery(
+    request: JobRequest, cloud: Cloud, parent: str, models: Sequence[DesiredModel]
+) -> tuple[Discovery | None, InventorySearch | None, list[str]]:
+    """--inventory asset with --parent: the Cloud Asset sweep is the discovery (None, and the
+    fallback warning, when the caller may not search the parent: then the folder walk runs)."""
+    from bootstrap.jobs import inventory
+    from bootstrap.manifest.desired import DesiredProject
+
+    if request.inventory != "asset":
+        return None, None, []
+    services = DesiredProject(project_id="-", models=tuple(models)).services
+    swept, warning = inventory.search(cloud, parent, services)
+    if swept is None:
+        return None, None, [warning or ""]
+    found = inventory.discover(
+        swept,
+        parent=parent,
+        labels=_labels(request.labels),
+        models=models,
+        nested=not request.direct_only,
+    )
+    return found, swept, []
+
+
 def _projects(
-    request: JobRequest, date: dt.date, clock: Clock
-) -> tuple[list[DesiredProject], SmokeSettings, Cloud, list[str]]:
-    """The projects to work on, from manifests or discovered under --parent, and the warnings
-    of a partial discovery."""
+    request: JobRequest, date: dt.date, clock: Clock, relay: RetryRelay
+) -> tuple[list[DesiredProject], SmokeSettings, Cloud, list[str], InventorySearch | None]:
+    """The projects to work on, from manifests or discovered under --parent, the warnings of a
+    partial discovery, and the Cloud Asset sweep when it was the discovery."""
     from bootstrap.jobs.discovery import NothingFound, discover_projects
     from bootstrap.manifest.desired import SmokeSettings
 
@@ -278,26 +352,28 @@ def _projects(
         if request.labels or request.models:
             raise click.UsageError("--label and --model only apply with --parent")
         desired = load_desired(request.manifests, date)
-        cloud = connect(request.cloud, as_of=date, clock=clock)
-        return list(desired.projects), desired.smoke, cloud, []
+        cloud = connect(request.cloud, as_of=date, clock=clock, on_retry_event=relay)
+        return list(desired.projects), desired.smoke, cloud, [], None
     if request.manifests:
         raise click.UsageError("give either manifests or --parent, not both")
     models = _policy_models(request.models)
-    cloud = connect(request.cloud, as_of=date, clock=clock)
+    cloud = connect(request.cloud, as_of=date, clock=clock, on_retry_event=relay)
     try:
-        found = discover_projects(
-            cloud,
-            parent=_parent(request.parent),
-            labels=_labels(request.labels),
-            models=models,
-            nested=not request.direct_only,
-            concurrency=request.cloud.concurrency,
-        )
+        found, swept, fallback = _swept_discovery(request, cloud, _parent(request.parent), models)
+        if found is None:
+            found = discover_projects(
+                cloud,
+                parent=_parent(request.parent),
+                labels=_labels(request.labels),
+                models=models,
+                nested=not request.direct_only,
+                concurrency=request.cloud.concurrency,
+            )
     except NothingFound:
         if not request.allow_empty:
             raise
-        return [], SmokeSettings(), cloud, []
-    return found.projects, SmokeSettings(), cloud, found.warnings()
+        return [], SmokeSettings(), cloud, [], None
+    return found.projects, SmokeSettings(), cloud, [*fallback, *found.warnings()], swept
 
 
 def _job(
@@ -306,14 +382,17 @@ def _job(
     projects: Sequence[DesiredProject],
     options: RunOptions,
     clock: Clock,
+    relay: RetryRelay,
     smoke: SmokeOptions,
     warnings: Sequence[str] = (),
     run: RunInfo | None = None,
+    bulk: Prefetch | None = None,
 ) -> RunReport:
+    from bootstrap.clock import is_virtual
     from bootstrap.jobs.pipelines import run_job
 
-    label = "planning" if command.value == "plan" else command.value
-    with progress(len(projects), label=label) as on_event:
+    ids = [p.project_id for p in projects]
+    with progress(ids, label=command.value, relay=relay, virtual=is_virtual(clock)) as on_event:
         report = run_job(
             command,
             cloud,
@@ -325,6 +404,7 @@ def _job(
             warnings=warnings,
             cancel=runtime.CANCEL,
             run=run,
+            prefetch=bulk,
         )
     stop_if_unreachable(cloud)
     return report

@@ -8,6 +8,7 @@ import sys
 import click
 
 from bootstrap.cli.options import report_options
+from bootstrap.cli.paths import ExistingPath
 from bootstrap.cli.runtime import fail, guarded
 from bootstrap.cli.wiring import check_inputs, emit_report
 
@@ -18,7 +19,7 @@ def report() -> None:
 
 
 @report.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=ExistingPath(dir_okay=False))
 @click.option(
     "--allow-partial",
     is_flag=True,

@@ -17,7 +17,10 @@ from bootstrap.cli.options import (
     parse_duration,
     report_options,
     shard_options,
+    smoke_as_option,
 )
+from bootstrap.cli.paths import ExistingPath
+from bootstrap.cli.progress import RetryRelay, progress
 from bootstrap.cli.runtime import guarded
 from bootstrap.cli.wiring import (
     check_inputs,
@@ -31,7 +34,7 @@ from bootstrap.cli.wiring import (
 
 
 @click.command()
-@click.argument("manifests", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("manifests", nargs=-1, required=True, type=ExistingPath())
 @click.option(
     "--check",
     "checks",
@@ -47,6 +50,7 @@ from bootstrap.cli.wiring import (
     help="First wait up to DURATION (e.g. 90s, 10m) per model for changes still propagating "
     "(the model answering as if billing or its APIs were off), then stream.",
 )
+@smoke_as_option
 @shard_options
 @as_of_option
 @cloud_options
@@ -56,6 +60,7 @@ def smoke(
     manifests: tuple[str, ...],
     checks: tuple[str, ...],
     wait_ready: float,
+    smoke_as: str | None,
     shard: str | None,
     shard_count: int | None,
     run_id: str | None,
@@ -69,6 +74,7 @@ def smoke(
     Passes only when content streams, a finish reason arrives and the stream ends with [DONE].
     Records time to first token and tokens per second. Exit 0 all passed, 1 any failed.
     """
+    from bootstrap.clock import is_virtual
     from bootstrap.jobs.pipelines import run_smoke_job
     from bootstrap.smoke.suite import SmokeOptions
 
@@ -78,17 +84,24 @@ def smoke(
     request = ShardRequest(shard=shard, shard_count=shard_count, run_id=run_id)
     projects, run = select_shard(desired.projects, request, os.environ, command="smoke", date=date)
     clock = runtime.cancellable_clock()
-    connection = connect(cloud, as_of=date, clock=clock)
-    report = run_smoke_job(
-        connection,
-        projects,
-        smoke=SmokeOptions(enabled=True, settings=desired.smoke, checks=frozenset(checks)),
-        concurrency=cloud.concurrency,
-        as_of=date,
-        clock=clock,
-        wait_ready_s=wait_ready,
-        run=run,
+    relay = RetryRelay()
+    connection = connect(cloud, as_of=date, clock=clock, on_retry_event=relay)
+    options = SmokeOptions(
+        enabled=True, settings=desired.smoke, checks=frozenset(checks), smoke_as=smoke_as
     )
+    # No per-project steps here: the view shows the smoke phase's own bar (streams done).
+    with progress([], label="smoke", relay=relay, virtual=is_virtual(clock)) as on_event:
+        report = run_smoke_job(
+            connection,
+            projects,
+            smoke=options,
+            concurrency=cloud.concurrency,
+            as_of=date,
+            clock=clock,
+            wait_ready_s=wait_ready,
+            run=run,
+            on_event=on_event,
+        )
     stop_if_unreachable(connection)
     emit_report(report, fmt, outputs)
     sys.exit(report.exit_code)

@@ -8,12 +8,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from typing import Any
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bootstrap.cli.options import parse_date
+from bootstrap.cli.paths import STDIN, ExistingPath
 from bootstrap.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from bootstrap.manifest.loader import LoadResult
 
 
 def desired_as_json(desired: Any) -> str:
@@ -25,7 +33,7 @@ def desired_as_json(desired: Any) -> str:
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=ExistingPath(allow_dash=True))
 @click.option("--show", is_flag=True, help="Print the merged desired state as JSON on stdout.")
 @click.option(
     "--as-of",
@@ -35,16 +43,16 @@ def desired_as_json(desired: Any) -> str:
 )
 @click.pass_context
 def validate(ctx: click.Context, paths: tuple[str, ...], show: bool, as_of: dt.date | None) -> None:
-    """Check manifests (files, or directories of *.yaml/*.yml) and report every problem.
+    """Check manifests (files, or directories of *.yaml/*.yml; - reads one from stdin) and
+    report every problem.
 
     Problems go to stderr as FILE:LINE:COL: message (hint: ...). Exit 0 when there is no error
     (warnings allowed), 1 otherwise.
     """
     from bootstrap.catalog import today_utc
     from bootstrap.manifest.diagnostics import Severity
-    from bootstrap.manifest.loader import load_manifests
 
-    result = load_manifests(paths, as_of=as_of or today_utc())
+    result = _load(paths, as_of or today_utc())
     for diagnostic in result.diagnostics:
         click.echo(diagnostic.render(), err=True)
     errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
@@ -60,6 +68,30 @@ def validate(ctx: click.Context, paths: tuple[str, ...], show: bool, as_of: dt.d
     if show:
         click.echo(desired_as_json(result.desired))
     ctx.exit(ExitCode.OK)
+
+
+def _load(paths: tuple[str, ...], as_of: dt.date) -> LoadResult:
+    """load_manifests(paths); `-` is stdin, copied to a temporary file (the loader reads files)
+    and named `-` again in every diagnostic and source."""
+    from bootstrap.manifest.loader import MAX_BYTES, load_manifests
+
+    if STDIN not in paths:
+        return load_manifests(paths, as_of=as_of)
+    with tempfile.TemporaryDirectory(prefix="bootstrap-validate-") as folder:
+        copy = Path(folder) / "stdin.yaml"
+        # One byte over the limit is enough for the loader to refuse an endless stream.
+        copy.write_bytes(sys.stdin.buffer.read(MAX_BYTES + 1))
+        given = [str(copy) if path == STDIN else path for path in dict.fromkeys(paths)]
+        result = load_manifests(given, as_of=as_of)
+
+    def named(file: str) -> str:
+        return STDIN if file == str(copy) else file
+
+    diagnostics = tuple(replace(d, file=named(d.file)) for d in result.diagnostics)
+    desired = result.desired
+    if desired is not None:
+        desired = replace(desired, sources=tuple(named(s) for s in desired.sources))
+    return replace(result, diagnostics=diagnostics, desired=desired)
 
 
 @click.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -21,6 +21,7 @@ from bootstrap.exitcodes import ExitCode
 if TYPE_CHECKING:
     from bootstrap.clock import Clock
     from bootstrap.cloud.protocol import Cloud
+    from bootstrap.gcp.retry import RetryEvent
     from bootstrap.manifest.desired import Desired, DesiredProject
     from bootstrap.report.model import RunReport
     from bootstrap.report.run import RunInfo
@@ -81,7 +82,15 @@ def select_shard(
     return [p for p in projects if p.project_id in chosen], run
 
 
-def connect(options: CloudOptions, *, as_of: dt.date, clock: Clock | None = None) -> Cloud:
+def connect(
+    options: CloudOptions,
+    *,
+    as_of: dt.date,
+    clock: Clock | None = None,
+    on_retry_event: Callable[[RetryEvent], None] | None = None,
+) -> Cloud:
+    """The cloud connection; `on_retry_event` is told every retry and wait of every call (the
+    progress view's RetryRelay)."""
     from bootstrap.clock import SystemClock
     from bootstrap.gcp.client import connect as gcp_connect
     from bootstrap.gcp.ratelimit import parse_rate_limit_window
@@ -106,6 +115,7 @@ def connect(options: CloudOptions, *, as_of: dt.date, clock: Clock | None = None
         quota_project=options.quota_project,
         clock=clock or SystemClock(),
         as_of=as_of,
+        on_retry_event=on_retry_event,
     )
     cloud = gcp_connect(settings)
     watch(cloud.in_flight)

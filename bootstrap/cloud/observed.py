@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bootstrap.cloud.org_policy import ObservedOrgPolicy
+from bootstrap.cloud.quota import ObservedQuotas
 from bootstrap.errors import Failure
 
 
@@ -113,5 +115,10 @@ class Observed:
     models: tuple[ObservedModel, ...] = ()
     permissions: tuple[PermissionReport, ...] | None = None  # None: preflight not run
     iam_policy: ObservedIamPolicy | None = None  # read only when the manifest names principals
-    # Why a read failed, by what it read: project, billing, services, billing_account, iam_policy.
+    # Effective org policies for the constraints the manifest can hit; None: not read.
+    org_policy: ObservedOrgPolicy | None = None
+    # The wanted models' per-base-model quotas (one Cloud Quotas list); None: not read.
+    quotas: ObservedQuotas | None = None
+    # Why a read failed, by what it read: project, billing, services, billing_account, iam_policy,
+    # org_policy, quota.
     failures: dict[str, Failure] = field(default_factory=dict)

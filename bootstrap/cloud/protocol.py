@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bootstrap.cloud.inventory import InventorySearch
 from bootstrap.cloud.observed import (
     BillingAccountInfo,
     ModelAccess,
@@ -22,6 +23,8 @@ from bootstrap.cloud.observed import (
     PublisherModelInfo,
     ServiceState,
 )
+from bootstrap.cloud.org_policy import EffectivePolicy
+from bootstrap.cloud.quota import ObservedQuotas
 from bootstrap.errors import Failure
 
 
@@ -85,6 +88,12 @@ class Cloud(Protocol):
 
     def tokens(self) -> TokenSource: ...
 
+    def tokens_as(self, service_account: str) -> TokenSource:
+        """Tokens that act as `service_account` (IAM Credentials generateAccessToken; the caller
+        needs iam.serviceAccounts.getAccessToken on it). Only the smoke test uses them: every
+        other call keeps the run's own identity."""
+        ...
+
     # Resource Manager
     def get_project(self, project_id: str) -> ObservedProject:
         """state NOT_FOUND when Resource Manager answers 403/404 (missing or forbidden)."""
@@ -139,6 +148,32 @@ class Cloud(Protocol):
 
     def enable_services(self, project_id: str, services: Sequence[str]) -> OperationOutcome:
         """services.enable for one, batchEnable (split at 20) for several; waits for the operations."""
+        ...
+
+    # Org Policy
+    def get_effective_policy(self, project_id: str, constraint: str) -> EffectivePolicy:
+        """projects.policies.getEffectivePolicy for one constraint (`constraints/...`): the
+        policy merged down the hierarchy."""
+        ...
+
+    # Cloud Quotas
+    def get_model_quotas(
+        self, project_id: str, wanted: Sequence[tuple[str, str]]
+    ) -> ObservedQuotas:
+        """The per-base-model aiplatform limits of each wanted (publisher model, location): one
+        quotaInfos.list of the service, paged."""
+        ...
+
+    # Bulk inventory (org-scale audits; bootstrap.cloud.inventory)
+    def search_inventory(self, scope: str, *, services: Sequence[str]) -> InventorySearch:
+        """Cloud Asset searchAllResources over `scope` (organizations/N or folders/N, nested
+        folders included): its projects, and which of `services` each has ENABLED; paged at
+        500. 403 when the caller lacks cloudasset.assets.searchAllResources on the scope."""
+        ...
+
+    def list_billing_links(self, account_id: str) -> dict[str, ObservedBilling]:
+        """billingAccounts.projects.list: every project linked to the account, by project id
+        (needs billing.resourceAssociations.list on the account)."""
         ...
 
     # Vertex AI

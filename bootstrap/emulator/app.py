@@ -17,11 +17,15 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bootstrap.emulator import (
+    asset,
     billing,
+    cloudquotas,
     crm,
     folders,
     google_errors,
+    iamcredentials,
     operations,
+    orgpolicy,
     serviceusage,
     vertex,
 )
@@ -57,6 +61,10 @@ class EmulatorApp:
             + serviceusage.ROUTES
             + billing.ROUTES
             + vertex.ROUTES
+            + orgpolicy.ROUTES
+            + cloudquotas.ROUTES
+            + iamcredentials.ROUTES
+            + asset.ROUTES
         ):
             self.routes.setdefault(route.method, []).append(
                 (re.compile(route.pattern + r"/?"), route)
@@ -132,7 +140,8 @@ class EmulatorApp:
                 raise google_errors.not_found(
                     f"The requested URL {scope['path']} was not found on this server."
                 )
-            principal = self.store.principal(_bearer(scope))
+            service = f"{route.api}.googleapis.com"
+            principal = self.store.principal(_bearer(scope), service=service)
             email = principal.email
             self.quotas.charge(
                 self.store.world.quotas,
@@ -141,6 +150,7 @@ class EmulatorApp:
                 now=self.store.clock.elapsed(),
                 consumer=self._consumer(params, email),
                 retry_info=self.store.world.behaviour.retry_info_on_429,
+                organization=asset.organization_of(self.store, params.get("scope", "")),
             )
             query = parse_qs(scope["query_string"].decode("latin-1"))
             call = Call(scope["method"], scope["path"], params, query, _json(body), principal)
@@ -229,7 +239,8 @@ class EmulatorApp:
 
 
 def _email(store: Store, scope: dict[str, Any]) -> str:
-    principal = store.principals_by_token.get(_bearer(scope) or "")
+    token = _bearer(scope) or ""
+    principal = store.principals_by_token.get(token) or store.minted.get(token, (None,))[0]
     return principal.email if principal else ""
 
 

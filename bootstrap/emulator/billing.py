@@ -90,6 +90,8 @@ def update_info(store: Store, call: Call) -> Reply:
                 },
             )
     previous = project.billing_account
+    if previous != account_id:
+        store.history.remember(project, store.clock.elapsed())
     project.billing_account = account_id
     lag = float(store.world.timing.billing_propagation_s)
     if previous != account_id and lag > 0:

@@ -16,7 +16,7 @@ from bootstrap.emulator.calls import Call, QuotaKind, Reply, Route, page, page_s
 from bootstrap.emulator.clock import format_rfc3339
 from bootstrap.emulator.longrunning import operation_body
 from bootstrap.emulator.state import CRM_DOMAIN, Store
-from bootstrap.emulator.world import Project, ProjectState
+from bootstrap.emulator.world import IamPolicy, Project, ProjectState
 
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 GET = "resourcemanager.projects.get"
@@ -234,62 +234,81 @@ def test_permissions(store: Store, call: Call) -> Reply:
 
 
 GET_IAM_POLICY = "resourcemanager.projects.getIamPolicy"
+SET_IAM_POLICY = "resourcemanager.projects.setIamPolicy"
 
 
-def get_iam_policy_v3(store: Store, call: Call) -> Reply:
-    """The world's policy of the project; 403 when it is missing or the permission is not held.
-
-    As documented for getIamPolicy: a requested version below 3 gets conditional bindings with
-    `_withcond_<hash>` appended to the role and no condition, and the policy's version as 1.
-    """
-    _, stored = _project_policy(store, call, GET_IAM_POLICY)
+def get_iam_policy(store: Store, call: Call) -> Reply:
+    """The project's allow policy (v3 and v1 alike); 403 when the project is missing or the
+    permission is not held. As recorded (k8s-config-connector iampartialpolicy): a policy never
+    set answers only its etag. As documented: a requested version below 3 gets each conditional
+    binding as its role plus `_withcond_<hash>`, without the condition, at version 1."""
+    policy = _project_policy(store, call, GET_IAM_POLICY)
     options = call.field("options") or {}
     requested = int(
         options.get("requestedPolicyVersion", options.get("requested_policy_version", 0)) or 0
     )
-    bindings = [dict(b) for b in stored["bindings"]]
-    version = stored["version"]
+    bindings = [dict(b) for b in policy.bindings]
+    version = policy.version
     if requested < 3 and any("condition" in b for b in bindings):
         bindings = [_without_condition(b) for b in bindings]
         version = 1
-    body: dict[str, Any] = {"version": version, "etag": stored["etag"] or _etag(stored)}
-    if bindings:
-        body["bindings"] = bindings
-    return Reply(body=body)
+    return Reply(body=_policy_json(bindings, policy.etag or _etag(policy), version, policy))
 
 
-SET_IAM_POLICY = "resourcemanager.projects.setIamPolicy"
-
-
-def _project_policy(store: Store, call: Call, permission: str) -> tuple[Project, dict[str, Any]]:
-    """The project and its stored policy; 403 when it is missing or `permission` is not held
+def _project_policy(store: Store, call: Call, permission: str) -> IamPolicy:
+    """The project's stored policy; 403 when it is missing or `permission` is not held
     (Resource Manager answers both alike)."""
-    key = call.params["p"]
-    project = store.project(key)
-    resource = f"projects/{key}"
-    if project is None or not store.allowed(call.principal, permission, resource):
+    resource = f"projects/{call.params['p']}"
+    if store.project(call.params["p"]) is None or not store.allowed(
+        call.principal, permission, resource
+    ):
         full = f"//{CRM_DOMAIN}/{resource}"
         raise google_errors.permission_denied(permission, full, domain=CRM_DOMAIN)
-    return project, project.iam_policy or {"bindings": [], "etag": "", "version": 1}
+    return store.policy(resource)
 
 
-def set_iam_policy_v3(store: Store, call: Call) -> Reply:
-    """Replace the project's bindings (and version) with the policy sent. An etag that is not the
-    current one answers 409 ABORTED, as Google does; every write gets a new etag."""
-    project, stored = _project_policy(store, call, SET_IAM_POLICY)
+def set_iam_policy(store: Store, call: Call) -> Reply:
+    """Replace the fields the update mask names (default `bindings,etag`, as documented) with the
+    policy sent. A stale etag answers 409 ABORTED, as Google does; every write gets a new etag.
+    As recorded, the version stored is 3 only when a binding has a condition, else 1."""
+    stored = _project_policy(store, call, SET_IAM_POLICY)
     sent = call.field("policy") or {}
-    current = stored["etag"] or _etag(stored)
+    mask = str(call.field("updateMask") or call.field("update_mask") or "bindings,etag")
+    current = stored.etag or _etag(stored)
     if sent.get("etag") and sent["etag"] != current:
         raise google_errors.ApiError(
             409, "ABORTED", "There were concurrent policy changes. Please retry the whole "
             "read-modify-write with exponential backoff.",
         )  # fmt: skip
     bindings = [dict(b) for b in sent.get("bindings") or []]
-    version = int(sent.get("version") or 1)
-    written = {"bindings": bindings, "version": version, "etag": ""}
-    written["etag"] = _etag({**written, "previous": current})
-    project.iam_policy = written
-    return Reply(body={k: v for k, v in written.items() if v or k != "bindings"})
+    conditional = any("condition" in b for b in bindings)
+    if conditional and int(sent.get("version") or 1) < 3:
+        raise google_errors.ApiError(
+            400, "INVALID_ARGUMENT", "Conditions are only supported in policy version 3; set "
+            "the policy's version to 3.",
+        )  # fmt: skip
+    audit = sent.get("auditConfigs") if "auditConfigs" in mask else stored.audit_configs
+    written = IamPolicy(
+        resource=stored.resource,
+        bindings=bindings,
+        version=3 if conditional else 1,
+        audit_configs=[dict(a) for a in audit or []],
+    )
+    written.etag = _etag(written, previous=current)
+    store.write_policy(written)
+    return Reply(body=_policy_json(bindings, written.etag, written.version, written))
+
+
+def _policy_json(
+    bindings: list[dict[str, Any]], etag: str, version: int, policy: IamPolicy
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"bindings": bindings} if bindings else {}
+    body["etag"] = etag
+    if version:
+        body["version"] = version
+    if policy.audit_configs:
+        body["auditConfigs"] = policy.audit_configs
+    return body
 
 
 def _without_condition(binding: dict[str, Any]) -> dict[str, Any]:
@@ -300,9 +319,10 @@ def _without_condition(binding: dict[str, Any]) -> dict[str, Any]:
     return {**binding, "role": f"{binding['role']}_withcond_{digest}"}
 
 
-def _etag(policy: dict[str, Any]) -> str:
-    """A stable etag for a policy the world gave none: base64 of 8 bytes, like Google's."""
-    digest = hashlib.sha256(json.dumps(policy, sort_keys=True).encode()).digest()
+def _etag(policy: IamPolicy, *, previous: str = "") -> str:
+    """A stable etag for a policy: base64 of 8 bytes, like Google's."""
+    content = [policy.resource, policy.bindings, policy.version, policy.audit_configs, previous]
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).digest()
     return base64.b64encode(b"\x07" + digest[:7]).decode("ascii")
 
 
@@ -335,11 +355,11 @@ ROUTES = [
     Route("GET", r"/v3/projects", list_v3, API),
     Route("POST", r"/v3/projects", create_v3, API, W, mutating=True, cost=10),
     Route("GET", r"/v3/projects/(?P<p>[^/:]+)", get_v3, API),
-    Route("POST", r"/v3/projects/(?P<p>[^/:]+):getIamPolicy", get_iam_policy_v3, API),
+    Route("POST", r"/v(?:1|3)/projects/(?P<p>[^/:]+):getIamPolicy", get_iam_policy, API),
     Route(
         "POST",
-        r"/v3/projects/(?P<p>[^/:]+):setIamPolicy",
-        set_iam_policy_v3,
+        r"/v(?:1|3)/projects/(?P<p>[^/:]+):setIamPolicy",
+        set_iam_policy,
         API,
         W,
         mutating=True,

@@ -77,6 +77,26 @@ def unauthenticated() -> ApiError:
     )
 
 
+def access_token_expired(service: str) -> ApiError:
+    """A token past its expiry (reported: googleapis/python-api-core#384): the 401 of an unusable
+    token, with ErrorInfo ACCESS_TOKEN_EXPIRED naming the service."""
+    info = error_info("ACCESS_TOKEN_EXPIRED", "googleapis.com", service=service)
+    return ApiError(401, "UNAUTHENTICATED", unauthenticated().message, [info])
+
+
+def token_creation_denied() -> ApiError:
+    """generateAccessToken without iam.serviceAccounts.getAccessToken on the account, or for an
+    account that does not exist (reported: google-github-actions/auth#340, DataDog/stratus-red-
+    team#299): the message names no resource."""
+    permission = "iam.serviceAccounts.getAccessToken"
+    return ApiError(
+        403,
+        "PERMISSION_DENIED",
+        f"Permission '{permission}' denied on resource (or it may not exist).",
+        [error_info("IAM_PERMISSION_DENIED", "iam.googleapis.com", permission=permission)],
+    )
+
+
 def permission_denied(permission: str, resource: str, *, domain: str) -> ApiError:
     """The message names the resource as given (with any `//host/` prefix); ErrorInfo's
     `resource` never carries that prefix (rows 2 and 17: captured bodies)."""

@@ -143,7 +143,12 @@ def effective(entry: dict[str, Any], rules: list[dict[str, Any]]) -> bool:
 
 
 def _projects(world: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {p["project_id"]: p for p in world.get("projects", [])}
+    """Each project of a world dump, with its allow policy (world `iam_policies`) attached."""
+    policies = {p["resource"]: p for p in world.get("iam_policies", [])}
+    return {
+        p["project_id"]: {**p, "iam_policy": policies.get(f"projects/{p['project_id']}")}
+        for p in world.get("projects", [])
+    }
 
 
 def _numbers(*worlds: dict[str, Any]) -> dict[str, str]:

@@ -39,6 +39,12 @@ def limit_for(quotas: Quotas, api: str, kind: QuotaKind) -> tuple[int, str, str]
         )
     if api == "cloudbilling":
         return quotas.cloudbilling_per_min, "standard_quota", "StandardQuotaPerMinutePerProject"
+    if api == "cloudasset":
+        return (
+            quotas.cloudasset_search_per_min,
+            "search_all_resources_requests",
+            "SearchAllResourcesRequestsPerMinutePerProject",
+        )
     if api == "aiplatform":
         return (
             quotas.aiplatform_per_min,
@@ -76,14 +82,45 @@ class QuotaBuckets:
         now: float,
         consumer: str,
         retry_info: bool = False,
+        organization: str = "",
     ) -> None:
-        if not quotas.enabled:
+        """Charge the caller's bucket; a Cloud Asset search also charges its organization's
+        (`organization`: the searched scope's organization, when it has one)."""
+        if not quotas.enabled or route.pattern.endswith("/chat/completions"):
+            # The chat route counts per project, location and base model instead (world
+            # `model_quotas`, emulator/cloudquotas.py), as Vertex does; the per-principal
+            # `aiplatform_per_min` bucket covers the other aiplatform routes.
             return
         per_min, metric, limit = limit_for(quotas, route.api, route.quota)
         if per_min <= 0:
             return
         cost = quotas.batch_enable_cost if route.pattern.endswith(":batchEnable") else route.cost
-        key = (principal, route.api, str(route.quota))
+        per_org = quotas.cloudasset_search_per_org_per_min if route.api == "cloudasset" else 0
+        if organization and per_org > 0:
+            self._take(
+                (organization, route.api, "organization"), per_org, cost, now=now,
+                service=route.api, metric=metric,
+                limit="SearchAllResourcesRequestsPerMinutePerOrganization",
+                consumer=organization, retry_info=retry_info,
+            )  # fmt: skip
+        self._take(
+            (principal, route.api, str(route.quota)), per_min, cost, now=now, service=route.api,
+            metric=metric, limit=limit, consumer=consumer, retry_info=retry_info,
+        )  # fmt: skip
+
+    def _take(
+        self,
+        key: tuple[str, str, str],
+        per_min: int,
+        cost: int,
+        *,
+        now: float,
+        service: str,
+        metric: str,
+        limit: str,
+        consumer: str,
+        retry_info: bool,
+    ) -> None:
         tokens, last = self.buckets.get(key, (float(per_min), now))
         rate = per_min / 60.0
         tokens = min(float(per_min), tokens + (now - last) * rate)
@@ -91,7 +128,7 @@ class QuotaBuckets:
             self.buckets[key] = (tokens, now)
             retry = max(1, math.ceil((cost - tokens) / rate))
             raise google_errors.rate_limited(
-                service=f"{route.api}.googleapis.com", metric=metric, limit=limit, value=per_min,
+                service=f"{service}.googleapis.com", metric=metric, limit=limit, value=per_min,
                 consumer=consumer, retry_s=retry if retry_info else None,
                 metric_title=_TITLES.get(metric, ""), limit_title=_TITLES.get(limit, ""),
             )  # fmt: skip

@@ -16,12 +16,16 @@ from typing import Any
 
 from bootstrap.emulator import google_errors
 from bootstrap.emulator.clock import VirtualClock, parse_rfc3339
+from bootstrap.emulator.history import History
+from bootstrap.emulator.iam import PolicyView, policy_grants
 from bootstrap.emulator.world import (
     BillingAccount,
+    IamPolicy,
     ModelOffer,
     Principal,
     Project,
     ProjectState,
+    ServiceAccount,
     ServiceInfo,
     World,
     world_from_dict,
@@ -71,6 +75,11 @@ class Store:
         self.world.operations = []
         self.service_ready_at: dict[tuple[str, str], float] = {}
         self.stale_billing: dict[str, BillingView] = {}
+        self.stale_policies: dict[str, PolicyView] = {}
+        # Tokens minted by IAM Credentials: token -> (the account's principal, virtual expiry).
+        self.minted: dict[str, tuple[Principal, float]] = {}
+        # Each project's views before its changes: the Cloud Asset inventory's lag (asset.py).
+        self.history = History()
         self.reindex()
 
     def reindex(self) -> None:
@@ -85,6 +94,11 @@ class Store:
         self.services: dict[str, ServiceInfo] = {s.name: s for s in self.world.services}
         self.models: dict[str, ModelOffer] = {m.name: m for m in self.world.models}
         self.folder_parent = {f"folders/{f.id}": f.parent for f in self.world.folders}
+        self.service_accounts = {a.email.lower(): a for a in self.world.service_accounts}
+        self.policies: dict[str, IamPolicy] = {}
+        for policy in self.world.iam_policies:
+            policy.resource = self.policy_key(policy.resource)
+            self.policies[policy.resource] = policy
 
     def dump(self) -> dict[str, Any]:
         self.world.operations = list(self.operations.values())
@@ -94,11 +108,31 @@ class Store:
             self.world.operations = []
 
     # -- lookups ---------------------------------------------------------------------------
-    def principal(self, token: str | None) -> Principal:
+    def principal(self, token: str | None, *, service: str = "") -> Principal:
+        """Who a bearer token is: a world principal's fixed token, or a minted one until it
+        expires (then 401 ACCESS_TOKEN_EXPIRED, naming the service called)."""
         principal = self.principals_by_token.get(token or "")
-        if principal is None:
+        if principal is not None:
+            return principal
+        minted = self.minted.get(token or "")
+        if minted is None:
             raise google_errors.unauthenticated()
-        return principal
+        if self.clock.elapsed() >= minted[1]:
+            raise google_errors.access_token_expired(service)
+        return minted[0]
+
+    def mint_token(self, account: ServiceAccount, lifetime_s: float) -> tuple[str, float]:
+        """A new token acting as `account` (its world principal's grants, if it has one, and
+        the bindings that name it) and the virtual time it expires."""
+        email = account.email.lower()
+        principal = next(
+            (p for p in self.world.principals if p.email.lower() == email),
+            Principal(email=account.email, tokens=[], grants={}),
+        )
+        token = f"ya29.emulated-{uuid.UUID(int=self.random.getrandbits(128)).hex}"
+        expiry = self.clock.elapsed() + lifetime_s
+        self.minted[token] = (principal, expiry)
+        return token, expiry
 
     def project(self, key: str) -> Project | None:
         return self.projects_by_key.get(key)
@@ -129,6 +163,8 @@ class Store:
     def ancestors(self, resource: str) -> list[str]:
         """The resource, then its parents up to the organization, then `*`."""
         chain = [resource]
+        if "/serviceAccounts/" in resource:  # projects/P/serviceAccounts/EMAIL, then P's chain
+            return [resource, *self.ancestors(resource.partition("/serviceAccounts/")[0])]
         if resource.startswith("projects/"):
             project = self.project(resource.removeprefix("projects/"))
             if project is not None:
@@ -151,12 +187,53 @@ class Store:
         chain.append("*")
         return chain
 
-    def allowed(self, principal: Principal, permission: str, resource: str) -> bool:
+    def allowed(
+        self, principal: Principal, permission: str, resource: str, *, data_plane: bool = False
+    ) -> bool:
+        """A direct grant, or an allow policy's binding, on the resource or an ancestor. The
+        data plane sees a policy changed less than `timing.iam_propagation_s` ago as it was."""
         for scope in self.ancestors(resource):
             granted = principal.grants.get(scope)
             if granted and ("*" in granted or permission in granted):
                 return True
+            policy = self.enforced_policy(scope, data_plane=data_plane)
+            if policy is not None and policy_grants(policy, principal.email, permission):
+                return True
         return False
+
+    def policy_key(self, resource: str) -> str:
+        """`projects/NUMBER` and `projects/ID` name one policy, kept under the project id."""
+        kind, _, ident = resource.partition("/")
+        project = self.project(ident) if kind == "projects" else None
+        return f"projects/{project.project_id}" if project else resource
+
+    def policy(self, resource: str) -> IamPolicy:
+        """The resource's allow policy; one never set is empty (version 0, no etag yet)."""
+        key = self.policy_key(resource)
+        return self.policies.get(key) or IamPolicy(resource=key)
+
+    def write_policy(self, policy: IamPolicy) -> None:
+        """Store a written policy; the data plane keeps the old one for the propagation lag."""
+        lag = float(self.world.timing.iam_propagation_s)
+        old = self.policies.get(policy.resource)
+        if lag > 0:
+            before = {"bindings": old.bindings} if old else {}
+            self.stale_policies[policy.resource] = PolicyView(before, self.clock.elapsed() + lag)
+        if old is None:
+            self.world.iam_policies.append(policy)
+        else:
+            self.world.iam_policies[self.world.iam_policies.index(old)] = policy
+        self.policies[policy.resource] = policy
+
+    def enforced_policy(self, scope: str, *, data_plane: bool) -> dict[str, Any] | None:
+        if scope == "*":
+            return None
+        key = self.policy_key(scope)
+        view = self.stale_policies.get(key) if data_plane else None
+        if view is not None and self.clock.elapsed() < view.until:
+            return view.policy
+        policy = self.policies.get(key)
+        return {"bindings": policy.bindings} if policy else None
 
     def require(self, principal: Principal, permission: str, resource: str, *, domain: str) -> None:
         if not self.allowed(principal, permission, resource):
@@ -220,6 +297,8 @@ class Store:
             return False
         op["done"] = True
         project = self.project(op["project"])
+        if project is not None and op["kind"] in ("su_enable", "su_batch", "su_disable"):
+            self.history.remember(project, self.clock.elapsed())
         if project is not None and op["kind"] in ("su_enable", "su_batch"):
             lag = float(self.world.timing.service_propagation_s)
             for service in op["payload"]["services"]:

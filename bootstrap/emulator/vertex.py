@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
-from bootstrap.emulator import google_errors
+from bootstrap.emulator import cloudquotas, google_errors, orgpolicy
 from bootstrap.emulator.calls import Call, QuotaKind, Reply, Route
 from bootstrap.emulator.chat import Answer, answer
 from bootstrap.emulator.state import Store
@@ -62,7 +62,10 @@ def get_publisher_model(store: Store, call: Call) -> Reply:
 def _project(store: Store, call: Call, permission: str, resource_suffix: str = "") -> Project:
     project = store.active_project(call.params["p"], service=DOMAIN)
     resource = f"projects/{call.params['p']}{resource_suffix}"
-    if not store.allowed(call.principal, permission, f"projects/{project.project_id}"):
+    # Chat and probe calls are the data plane: they see an IAM change only after it propagates.
+    data_plane = permission == "aiplatform.endpoints.predict"
+    scope = f"projects/{project.project_id}"
+    if not store.allowed(call.principal, permission, scope, data_plane=data_plane):
         raise google_errors.permission_denied(permission, resource, domain=DOMAIN)
     return project
 
@@ -173,7 +176,7 @@ def _chat_model(store: Store, call: Call, project: Project, request: dict[str, A
     _require_org_policy(store, project, name)
     if name not in project.models:
         raise google_errors.not_allowed_to_use(project.number, call.params["p"], location, name)
-    _require_model_quota(store, project, location, model)
+    _require_model_quota(store, project, location, model, request)
     return model_id
 
 
@@ -208,67 +211,29 @@ def _require_perimeter(store: Store, call: Call) -> None:
 
 
 def _require_org_policy(store: Store, project: Project, name: str) -> None:
-    """Row 23 (world `org_policies`): the `vertexai.allowedModels` policy nearest the project
-    (project, folders, organization) decides; a 400 names the value to allow."""
+    """Row 23 (world `org_policies`): the effective `vertexai.allowedModels` policy, resolved as
+    getEffectivePolicy answers it (`orgpolicy.effective`), decides; a 400 names the value to
+    allow."""
     value = f"{name}:predict"
-    for resource in store.ancestors(f"projects/{project.project_id}"):
-        policy = next(
-            (
-                p
-                for p in store.world.org_policies
-                if p.resource == resource and p.constraint == ALLOWED_MODELS
-            ),
-            None,
+    rule = orgpolicy.effective(store, f"projects/{project.project_id}", ALLOWED_MODELS)
+    # The bare model name is accepted too, as worlds written before the `:predict` form use it.
+    if not orgpolicy.allows(rule, (value, name)):
+        raise google_errors.failed_precondition(
+            f"Organization Policy constraint {ALLOWED_MODELS} violated for "
+            f"`projects/{project.number}` attempting to use a disallowed Gen AI model "
+            f"{name}. Please contact your organization administrator to add {value} to the "
+            "allowed values of the constraint."
         )
-        if policy is None:
-            continue
-        denied = value in policy.denied_values or name in policy.denied_values
-        listed = value in policy.allowed_values or name in policy.allowed_values
-        if denied or (policy.allowed_values and not listed):
-            raise google_errors.failed_precondition(
-                f"Organization Policy constraint {ALLOWED_MODELS} violated for "
-                f"`projects/{project.number}` attempting to use a disallowed Gen AI model "
-                f"{name}. Please contact your organization administrator to add {value} to the "
-                "allowed values of the constraint."
-            )
-        return
 
 
-def _require_model_quota(store: Store, project: Project, location: str, model: str) -> None:
-    """Row 22 (world `model_quotas`): a limit of 0 refuses every call with the MaaS 429. The
-    message is row 22's (no ErrorInfo, so no client reads it as a retryable rate limit); the
-    QuotaFailure saying `limit: 0` (modelled on the Gemini API's 429, `quotaValue` "0") is this
-    emulator's guess at how a zero limit shows, as no zero-limit MaaS body is public."""
-    for quota in store.world.model_quotas:
-        if (
-            quota.project in (project.project_id, project.number)
-            and quota.location == location
-            and quota.model == model
-            and quota.requests_per_minute == 0
-        ):
-            metric = f"{DOMAIN}/online_prediction_requests_per_base_model"
-            raise google_errors.ApiError(
-                429,
-                "RESOURCE_EXHAUSTED",
-                f"Quota exceeded for {metric} with base model: {model}. Please submit a quota "
-                "increase request. https://cloud.google.com/vertex-ai/docs/generative-ai/quotas-genai.",
-                [
-                    {
-                        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-                        "violations": [
-                            {
-                                "subject": f"projects/{project.number}",
-                                "description": f"{metric} for base model {model} in "
-                                f"{location}, limit: 0",
-                                "quotaMetric": metric,
-                                "quotaId": "OnlinePredictionRequestsPerMinutePerProjectPerBaseModel",
-                                "quotaDimensions": {"base_model": model, "region": location},
-                                "quotaValue": "0",
-                            }
-                        ],
-                    }
-                ],
-            )
+def _require_model_quota(
+    store: Store, project: Project, location: str, model: str, request: dict[str, Any]
+) -> None:
+    """Row 22 (world `model_quotas`): the project's per-base-model requests and input tokens per
+    minute there (`emulator/cloudquotas.py`); a limit of 0 refuses every call with the MaaS 429."""
+    cloudquotas.charge_chat(
+        store, project, location, model, prompt_tokens=answer(request).prompt_tokens
+    )
 
 
 def _rename_reasoning(message: dict[str, Any], field: str) -> None:

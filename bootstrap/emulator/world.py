@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -87,8 +88,6 @@ class Project:
     models: list[str] = field(default_factory=list)
     eula_accepted: list[str] = field(default_factory=list)
     create_time: str = DEFAULT_START
-    # {bindings: [{role, members, condition?}], etag, version}; None: no policy set (empty).
-    iam_policy: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -99,6 +98,12 @@ class Timing:
     billing_propagation_s: float = 0.0
     ttft_ms: float = 50.0
     token_interval_ms: float = 5.0
+    # How long the data plane (the chat route) keeps enforcing a project's allow policy as it
+    # was before a setIamPolicy ("typically 2 minutes, up to 7": IAM access-change propagation).
+    iam_propagation_s: float = 0.0
+    # How old the Cloud Asset inventory's view is: searchAllResources shows projects, billing
+    # links and enabled services as they were this many seconds ago (emulator/asset.py).
+    inventory_lag_s: float = 0.0
 
 
 @dataclass(slots=True)
@@ -113,6 +118,9 @@ class Quotas:
     cloudresourcemanager_write_per_min: int = 0
     cloudbilling_per_min: int = 0
     aiplatform_per_min: int = 0
+    # Cloud Asset searchAllResources: per caller project, and per organization searched.
+    cloudasset_search_per_min: int = 400
+    cloudasset_search_per_org_per_min: int = 1500
 
 
 @dataclass(slots=True)
@@ -142,13 +150,19 @@ REASONING_FIELDS = ("reasoning", "reasoning_content", "both")
 
 @dataclass(slots=True)
 class OrgPolicy:
-    """A list constraint set on a project, folder or organization (evidence row 23); the one
-    nearest the project wins (no merging). `allowed_values` empty means no allow list."""
+    """A list constraint's policy on a project, folder or organization (evidence row 23): one
+    rule (values, `allow_all` or `deny_all`), or `reset` to the default. Resolved down the
+    hierarchy by `emulator.orgpolicy.effective`: the nearest policy replaces those above unless
+    it says `inherit_from_parent` (then the values merge). `allowed_values` empty: no allow list."""
 
     resource: str
     constraint: str
     allowed_values: list[str] = field(default_factory=list)
     denied_values: list[str] = field(default_factory=list)
+    allow_all: bool = False
+    deny_all: bool = False
+    inherit_from_parent: bool = False
+    reset: bool = False
 
 
 @dataclass(slots=True)
@@ -162,12 +176,42 @@ class VpcSc:
 
 @dataclass(slots=True)
 class ModelQuota:
-    """A project's per-base-model request quota in one location (evidence row 22)."""
+    """A project's per-base-model quotas in one location (evidence row 22), per minute: served
+    by Cloud Quotas (`emulator/cloudquotas.py`) and enforced on the chat route. A limit left out
+    is the default (gpt-oss-120b's launch defaults); 0 refuses every call."""
 
     project: str
     location: str
-    model: str
-    requests_per_minute: int
+    model: str  # the base model: the model id, e.g. gpt-oss-120b-maas
+    requests_per_minute: int | None = None  # None: DEFAULT_REQUESTS_PER_MINUTE
+    tokens_per_minute: int | None = None  # input tokens; None: DEFAULT_TOKENS_PER_MINUTE
+
+
+# What Cloud Quotas reports for a model and location no `model_quotas` entry names (those are
+# not enforced): gpt-oss-120b's launch defaults (vertex-openai-models.md §5).
+DEFAULT_REQUESTS_PER_MINUTE = 650
+DEFAULT_TOKENS_PER_MINUTE = 790_000
+
+
+@dataclass(slots=True)
+class IamPolicy:
+    """An allow policy on a project, folder or organization (evidence row 27). Bindings are
+    `{role, members, condition?}`; version 0 means never set (Google answers only an etag)."""
+
+    resource: str
+    bindings: list[dict[str, Any]] = field(default_factory=list)
+    etag: str = ""
+    version: int = 0
+    audit_configs: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ServiceAccount:
+    """A service account the IAM Credentials API can mint tokens for (`project` owns it)."""
+
+    email: str
+    project: str
+    token_lifetime_s: int = 3600
 
 
 @dataclass(slots=True)
@@ -186,6 +230,8 @@ class World:
     org_policies: list[OrgPolicy] = field(default_factory=list)
     vpc_sc: VpcSc = field(default_factory=VpcSc)
     model_quotas: list[ModelQuota] = field(default_factory=list)
+    iam_policies: list[IamPolicy] = field(default_factory=list)
+    service_accounts: list[ServiceAccount] = field(default_factory=list)
     clock_start: str = DEFAULT_START
     operations: list[dict[str, Any]] = field(default_factory=list)
 
@@ -229,7 +275,7 @@ def _keys(raw: dict[str, Any], allowed: set[str], where: str) -> None:
 WORLD_KEYS = {
     "principals", "organizations", "folders", "billing_accounts", "models", "services",
     "projects", "timing", "quotas", "clock", "operations", "behaviour", "chat",
-    "org_policies", "vpc_sc", "model_quotas",
+    "org_policies", "vpc_sc", "model_quotas", "iam_policies", "service_accounts",
 }  # fmt: skip
 
 
@@ -260,6 +306,8 @@ def world_from_dict(raw: dict[str, Any] | None, *, seed: int = 0) -> World:
     world.org_policies = [_org_policy(p) for p in raw.get("org_policies") or []]
     world.vpc_sc = _vpc_sc(raw.get("vpc_sc"))
     world.model_quotas = [_model_quota(q) for q in raw.get("model_quotas") or []]
+    world.iam_policies = _iam_policies(raw.get("iam_policies") or [])
+    world.service_accounts = [_service_account(a) for a in raw.get("service_accounts") or []]
     return world
 
 
@@ -275,12 +323,35 @@ def _org_policy(raw: dict[str, Any]) -> OrgPolicy:
         )
     if not constraint.startswith("constraints/"):
         raise ValueError(f"org_policies: constraint {constraint!r} must start with constraints/")
-    return OrgPolicy(
+    flags = {
+        k: raw.get(k, False) for k in ("allow_all", "deny_all", "inherit_from_parent", "reset")
+    }
+    if wrong := sorted(k for k, v in flags.items() if not isinstance(v, bool)):
+        raise ValueError(f"org_policies {resource} {constraint}: {wrong} must be true or false")
+    policy = OrgPolicy(
         resource=resource,
         constraint=constraint,
         allowed_values=[str(v) for v in raw.get("allowed_values") or []],
         denied_values=[str(v) for v in raw.get("denied_values") or []],
+        **flags,
     )
+    _check_org_policy_rule(policy)
+    return policy
+
+
+def _check_org_policy_rule(policy: OrgPolicy) -> None:
+    """One rule per policy, as Google's API accepts them: values, allow_all or deny_all; a reset
+    policy has no rule at all."""
+    where = f"org_policies {policy.resource} {policy.constraint}"
+    values = bool(policy.allowed_values or policy.denied_values)
+    if policy.allow_all and policy.deny_all:
+        raise ValueError(f"{where}: allow_all and deny_all cannot both be true")
+    if (policy.allow_all or policy.deny_all) and values:
+        raise ValueError(f"{where}: allow_all/deny_all cannot have allowed or denied values")
+    if policy.reset and (values or policy.allow_all or policy.deny_all):
+        raise ValueError(f"{where}: reset restores the default, so it takes no rule")
+    if policy.reset and policy.inherit_from_parent:
+        raise ValueError(f"{where}: reset and inherit_from_parent cannot both be true")
 
 
 def _vpc_sc(raw: dict[str, Any] | None) -> VpcSc:
@@ -294,13 +365,18 @@ def _vpc_sc(raw: dict[str, Any] | None) -> VpcSc:
 
 def _model_quota(raw: dict[str, Any]) -> ModelQuota:
     _keys(raw, set(ModelQuota.__dataclass_fields__), "model_quotas")
-    missing = [k for k in ("project", "location", "model", "requests_per_minute") if k not in raw]
+    missing = [k for k in ("project", "location", "model") if k not in raw]
     if missing:
         raise ValueError(f"model_quotas: missing keys {missing}")
-    rpm = raw["requests_per_minute"]
-    if not isinstance(rpm, int) or isinstance(rpm, bool) or rpm < 0:
-        raise ValueError("model_quotas: requests_per_minute must be an integer >= 0")
-    return ModelQuota(str(raw["project"]), str(raw["location"]), str(raw["model"]), rpm)
+    limits: dict[str, int | None] = {}
+    for key in ("requests_per_minute", "tokens_per_minute"):
+        value = raw.get(key)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            raise ValueError(f"model_quotas: {key} must be an integer >= 0")
+        limits[key] = value
+    return ModelQuota(str(raw["project"]), str(raw["location"]), str(raw["model"]), **limits)
 
 
 def _principal(raw: dict[str, Any]) -> Principal:
@@ -374,31 +450,67 @@ def _project(raw: dict[str, Any], *, seed: int, default_time: str) -> Project:
         models=list(raw.get("models", [])),
         eula_accepted=list(raw.get("eula_accepted", [])),
         create_time=str(raw.get("create_time", default_time)),
-        iam_policy=_iam_policy(raw.get("iam_policy"), str(raw["project_id"])),
     )
 
 
 _CONDITION_KEYS = {"expression", "title", "description", "location"}
 
 
-def _iam_policy(raw: dict[str, Any] | None, project_id: str) -> dict[str, Any] | None:
-    """A project's IAM policy, checked: bindings with a role, members and an optional condition."""
-    if raw is None:
-        return None
-    where = f"project {project_id} iam_policy"
+_POLICY_RESOURCE = re.compile(
+    r"(?:projects/[^/]+(?:/serviceAccounts/[^/]+)?|folders/[^/]+|organizations/[^/]+)"
+)
+
+
+def _iam_policies(raw: list[Any]) -> list[IamPolicy]:
+    policies = [_iam_policy(p) for p in raw]
+    seen = [p.resource for p in policies]
+    if twice := sorted({r for r in seen if seen.count(r) > 1}):
+        raise ValueError(f"iam_policies: more than one policy for {twice}")
+    return policies
+
+
+def _iam_policy(raw: Any) -> IamPolicy:
+    """An allow policy, checked: bindings with a role, members and an optional condition."""
     if not isinstance(raw, dict):
-        raise ValueError(f"{where}: a mapping of bindings, etag and version")
-    _keys(raw, {"bindings", "etag", "version"}, where)
+        raise ValueError("iam_policies: each policy is a mapping with resource and bindings")
+    resource = str(raw.get("resource", ""))
+    if not _POLICY_RESOURCE.fullmatch(resource):
+        raise ValueError(
+            f"iam_policies: resource {resource!r} is not projects/ID, folders/N, organizations/N "
+            "or projects/ID/serviceAccounts/EMAIL"
+        )
+    where = f"iam_policies {resource}"
+    _keys(raw, {"resource", "bindings", "etag", "version", "audit_configs"}, where)
     bindings = [_binding(b, where) for b in raw.get("bindings") or []]
     version = raw.get("version", 3 if any("condition" in b for b in bindings) else 1)
-    if version not in (1, 3):
+    if version not in (0, 1, 3):
         raise ValueError(f"{where}: version must be 1 or 3")
     etag = str(raw.get("etag") or "")
     try:
         base64.b64decode(etag, validate=True)
     except ValueError:
         raise ValueError(f"{where}: etag {etag!r} is not base64 (e.g. BwXhqDhD1QI=)") from None
-    return {"bindings": bindings, "etag": etag, "version": version}
+    audit = raw.get("audit_configs") or []
+    if not isinstance(audit, list) or not all(isinstance(a, dict) for a in audit):
+        raise ValueError(f"{where}: audit_configs is a list of mappings (service, auditLogConfigs)")
+    return IamPolicy(resource, bindings, etag, version, [copy.deepcopy(a) for a in audit])
+
+
+def _service_account(raw: Any) -> ServiceAccount:
+    if not isinstance(raw, dict):
+        raise ValueError("service_accounts: each account is a mapping with email and project")
+    _keys(raw, set(ServiceAccount.__dataclass_fields__), "service_accounts")
+    email, project = str(raw.get("email", "")), str(raw.get("project", ""))
+    if not email.endswith(".gserviceaccount.com") or "@" not in email:
+        raise ValueError(
+            f"service_accounts: {email!r} is not a service account email (NAME@PROJECT.iam.gserviceaccount.com)"
+        )
+    if not project:
+        raise ValueError(f"service_accounts: {email} needs the project that owns it")
+    lifetime = raw.get("token_lifetime_s", 3600)
+    if not isinstance(lifetime, int) or isinstance(lifetime, bool) or not 1 <= lifetime <= 43200:
+        raise ValueError(f"service_accounts: {email} token_lifetime_s must be 1..43200 seconds")
+    return ServiceAccount(email, project, lifetime)
 
 
 def _binding(raw: Any, where: str) -> dict[str, Any]:
@@ -456,10 +568,12 @@ def world_to_dict(world: World) -> dict[str, Any]:
         "org_policies": [_plain(p) for p in world.org_policies],
         "vpc_sc": _plain(world.vpc_sc),
         "model_quotas": [_plain(q) for q in world.model_quotas],
+        "iam_policies": [copy.deepcopy(_plain(p)) for p in world.iam_policies],
+        "service_accounts": [_plain(a) for a in world.service_accounts],
     }
 
 
-def _plain(record: OrgPolicy | VpcSc | ModelQuota) -> dict[str, Any]:
+def _plain(record: OrgPolicy | VpcSc | ModelQuota | IamPolicy | ServiceAccount) -> dict[str, Any]:
     values = {k: getattr(record, k) for k in type(record).__dataclass_fields__}
     return {k: list(v) if isinstance(v, list) else v for k, v in values.items()}
 
@@ -507,7 +621,6 @@ def _project_dict(project: Project) -> dict[str, Any]:
         "models": list(project.models),
         "eula_accepted": list(project.eula_accepted),
         "create_time": project.create_time,
-        "iam_policy": copy.deepcopy(project.iam_policy),
     }
 
 

@@ -9,6 +9,7 @@ the message.
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -20,10 +21,12 @@ from google.auth import impersonated_credentials
 from google.oauth2 import credentials as oauth2_credentials
 
 from bootstrap.causes.builders import unauthenticated
+from bootstrap.causes.classify import classify_http
 from bootstrap.causes.context import CallContext
-from bootstrap.errors import BootstrapError
+from bootstrap.errors import BootstrapError, Failure
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+IAM_CREDENTIALS_API = "iamcredentials.googleapis.com"
 
 
 class EmulatorCredentials(oauth2_credentials.Credentials):
@@ -46,6 +49,24 @@ def emulator_credentials(token: str) -> auth_credentials.Credentials:
     return EmulatorCredentials(token)
 
 
+def impersonated(
+    source: auth_credentials.Credentials, account: str, *, iam_root: str | None = None
+) -> auth_credentials.Credentials:
+    """Credentials that act as `account`, minted from `source` through IAM Credentials
+    generateAccessToken (`iam_root`: the emulator's root instead of iamcredentials.googleapis.com)."""
+    override = (
+        f"{iam_root}/v1/projects/-/serviceAccounts/{account}:generateAccessToken"
+        if iam_root
+        else None
+    )
+    return impersonated_credentials.Credentials(  # type: ignore[no-untyped-call]
+        source_credentials=source,
+        target_principal=account,
+        target_scopes=[CLOUD_PLATFORM_SCOPE],
+        iam_endpoint_override=override,
+    )
+
+
 def default_credentials(
     *, impersonate_service_account: str | None, quota_project: str | None
 ) -> auth_credentials.Credentials:
@@ -56,21 +77,24 @@ def default_credentials(
         failure = unauthenticated(CallContext(), "no Application Default Credentials found")
         raise BootstrapError(failure) from exc
     if impersonate_service_account:
-        creds = impersonated_credentials.Credentials(  # type: ignore[no-untyped-call]
-            source_credentials=creds,
-            target_principal=impersonate_service_account,
-            target_scopes=[CLOUD_PLATFORM_SCOPE],
-        )
+        creds = impersonated(creds, impersonate_service_account)
     if quota_project and isinstance(creds, auth_credentials.CredentialsWithQuotaProject):
         creds = creds.with_quota_project(quota_project)  # type: ignore[no-untyped-call]
     return creds
 
 
 class CredentialsTokenSource:
-    """A `bootstrap.cloud.protocol.TokenSource` over google-auth credentials; thread-safe."""
+    """A `bootstrap.cloud.protocol.TokenSource` over google-auth credentials; thread-safe.
 
-    def __init__(self, credentials: auth_credentials.Credentials) -> None:
+    `account`: the service account the credentials impersonate, when they do; a refused mint
+    is then classified from IAM Credentials' answer (IMPERSONATION_DENIED, ...), not a login.
+    """
+
+    def __init__(
+        self, credentials: auth_credentials.Credentials, *, account: str | None = None
+    ) -> None:
         self._credentials = credentials
+        self._account = account
         self._request = google.auth.transport.requests.Request()
         self._lock = threading.Lock()
 
@@ -93,5 +117,23 @@ class CredentialsTokenSource:
         try:
             self._credentials.refresh(self._request)  # type: ignore[no-untyped-call]
         except auth_exceptions.RefreshError as exc:
-            failure = unauthenticated(CallContext(), "the credentials could not be refreshed")
-            raise BootstrapError(failure) from exc
+            raise BootstrapError(self._refused(exc)) from exc
+
+    def _refused(self, exc: auth_exceptions.RefreshError) -> Failure:
+        answer = exc.args[1] if len(exc.args) > 1 else None
+        if self._account is None or not isinstance(answer, str | bytes):
+            return unauthenticated(CallContext(), "the credentials could not be refreshed")
+        context = CallContext(api=IAM_CREDENTIALS_API, principal=f"serviceAccount:{self._account}")
+        status = _status_of(answer)
+        if status == 401:
+            return unauthenticated(CallContext(), "the caller's own credentials were rejected")
+        return classify_http(status, answer, context)
+
+
+def _status_of(answer: str | bytes) -> int | None:
+    """The HTTP status of an error answer google-auth kept as text (`{"error": {"code": N}}`)."""
+    try:
+        code = json.loads(answer)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return code if isinstance(code, int) else None

@@ -38,7 +38,15 @@ from bootstrap.gcp.retry import (
 
 T = TypeVar("T")
 
-APIS = ("resourcemanager", "cloudbilling", "serviceusage", "aiplatform")
+APIS = (
+    "resourcemanager",
+    "cloudbilling",
+    "serviceusage",
+    "aiplatform",
+    "orgpolicy",
+    "cloudquotas",
+    "cloudasset",
+)
 
 # After a lost answer, how often and how far apart to re-read before sending again: the state
 # may lag behind the change (Terraform re-reads billing 3 times, 3 s apart, for the same reason).

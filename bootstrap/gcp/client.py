@@ -9,15 +9,24 @@ retry), and urllib3's retries are off for the same reason.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import requests.adapters
 from google.auth import credentials as auth_credentials
 from google.auth.transport.requests import AuthorizedSession
-from google.cloud import billing_v1, resourcemanager_v3, service_usage_v1
+from google.cloud import (
+    asset_v1,
+    billing_v1,
+    cloudquotas_v1,
+    orgpolicy_v2,
+    resourcemanager_v3,
+    service_usage_v1,
+)
 
 from bootstrap.catalog import endpoint_host
+from bootstrap.cloud.inventory import InventorySearch
 from bootstrap.cloud.observed import (
     BillingAccountInfo,
     ObservedBilling,
@@ -26,13 +35,23 @@ from bootstrap.cloud.observed import (
     PublisherModelInfo,
     ServiceState,
 )
+from bootstrap.cloud.org_policy import EffectivePolicy
 from bootstrap.cloud.protocol import CallStats, OperationOutcome, ProbeResult, TokenSource
+from bootstrap.cloud.quota import ObservedQuotas
 from bootstrap.errors import Failure
-from bootstrap.gcp.auth import CredentialsTokenSource, default_credentials, emulator_credentials
+from bootstrap.gcp.asset import Asset
+from bootstrap.gcp.auth import (
+    CredentialsTokenSource,
+    default_credentials,
+    emulator_credentials,
+    impersonated,
+)
 from bootstrap.gcp.billing import Billing
 from bootstrap.gcp.calls import Caller
 from bootstrap.gcp.inflight import InFlight
+from bootstrap.gcp.orgpolicy import OrgPolicies
 from bootstrap.gcp.projects import Projects
+from bootstrap.gcp.quotas import Quotas
 from bootstrap.gcp.ratelimit import RateLimiter
 from bootstrap.gcp.services import Services
 from bootstrap.gcp.settings import DEFAULT_EMULATOR_TOKEN, CloudSettings
@@ -67,7 +86,10 @@ class GcpCloud:
 
     def __init__(self, settings: CloudSettings, credentials: auth_credentials.Credentials) -> None:
         self.settings = settings
+        self._credentials = credentials
         self._tokens = CredentialsTokenSource(credentials)
+        self._tokens_as: dict[str, CredentialsTokenSource] = {}
+        self._tokens_lock = threading.Lock()
         self.limiter = RateLimiter(settings.clock, settings.rate_limits, settings.rate_capacities)
         self._caller = Caller(
             clock=settings.clock,
@@ -93,7 +115,8 @@ class GcpCloud:
         )
 
     def _wire_gapic(self, credentials: auth_credentials.Credentials) -> None:
-        """Resource Manager, Cloud Billing and Service Usage, each on its GAPIC REST client."""
+        """Resource Manager, Cloud Billing, Service Usage, Org Policy, Cloud Quotas and Cloud
+        Asset, each on its GAPIC REST client."""
         settings = self.settings
         self._projects = Projects(
             projects=_gapic(resourcemanager_v3.ProjectsClient, credentials, settings),
@@ -103,10 +126,12 @@ class GcpCloud:
             clock=settings.clock,
             operation_deadline_s=settings.operation_deadline_s,
         )
-        self._billing = Billing(
-            client=_gapic(billing_v1.CloudBillingClient, credentials, settings),
+        billing = _gapic(billing_v1.CloudBillingClient, credentials, settings)
+        self._billing = Billing(client=billing, caller=self._caller, clock=settings.clock)
+        self._asset = Asset(
+            client=_gapic(asset_v1.AssetServiceClient, credentials, settings),
+            billing=billing,
             caller=self._caller,
-            clock=settings.clock,
         )
         self._services = Services(
             client=_gapic(service_usage_v1.ServiceUsageClient, credentials, settings),
@@ -115,6 +140,14 @@ class GcpCloud:
             operation_deadline_s=settings.operation_deadline_s,
             # --no-rate-limit (an empty dict) says quotas are raised: then fewer requests win.
             write_quota_limited=settings.rate_limits != {},
+        )
+        self._org_policies = OrgPolicies(
+            client=_gapic(orgpolicy_v2.OrgPolicyClient, credentials, settings),
+            caller=self._caller,
+        )
+        self._quotas = Quotas(
+            client=_gapic(cloudquotas_v1.CloudQuotasClient, credentials, settings),
+            caller=self._caller,
         )
 
     def _refresh(self) -> None:
@@ -141,6 +174,22 @@ class GcpCloud:
 
     def tokens(self) -> TokenSource:
         return self._tokens
+
+    def tokens_as(self, service_account: str) -> TokenSource:
+        """Tokens that act as `service_account`, minted from this run's credentials through
+        IAM Credentials (the emulator's route in emulator mode); one source per account."""
+        with self._tokens_lock:
+            source = self._tokens_as.get(service_account)
+            if source is None:
+                credentials = impersonated(
+                    self._credentials, service_account, iam_root=self._iam_root()
+                )
+                source = CredentialsTokenSource(credentials, account=service_account)
+                self._tokens_as[service_account] = source
+            return source
+
+    def _iam_root(self) -> str | None:
+        return self.settings.emulator_root if self.settings.emulated else None
 
     def get_project(self, project_id: str) -> ObservedProject:
         return self._projects.get(project_id)
@@ -192,6 +241,20 @@ class GcpCloud:
     def enable_services(self, project_id: str, services: Sequence[str]) -> OperationOutcome:
         return self._services.enable(project_id, services)
 
+    def get_effective_policy(self, project_id: str, constraint: str) -> EffectivePolicy:
+        return self._org_policies.get_effective(project_id, constraint)
+
+    def get_model_quotas(
+        self, project_id: str, wanted: Sequence[tuple[str, str]]
+    ) -> ObservedQuotas:
+        return self._quotas.model_quotas(project_id, wanted)
+
+    def search_inventory(self, scope: str, *, services: Sequence[str]) -> InventorySearch:
+        return self._asset.search(scope, services=services)
+
+    def list_billing_links(self, account_id: str) -> dict[str, ObservedBilling]:
+        return self._asset.billing_links(account_id)
+
     def get_publisher_model(self, publisher_model: str) -> PublisherModelInfo | None:
         return self._vertex.get_publisher_model(publisher_model)
 
@@ -210,6 +273,10 @@ def connect(settings: CloudSettings) -> GcpCloud:
     quota project). Raises BootstrapError(UNAUTHENTICATED) when no credentials are found."""
     if settings.emulated:
         credentials = emulator_credentials(settings.emulator_token or DEFAULT_EMULATOR_TOKEN)
+        if settings.impersonate_service_account:  # through the emulator's IAM Credentials
+            credentials = impersonated(
+                credentials, settings.impersonate_service_account, iam_root=settings.emulator_root
+            )
     else:
         credentials = default_credentials(
             impersonate_service_account=settings.impersonate_service_account,

@@ -46,6 +46,8 @@ _API_HOSTS = {
     "serviceusage": "serviceusage.googleapis.com",
     "cloudbilling": "cloudbilling.googleapis.com",
     "aiplatform": "aiplatform.googleapis.com",
+    "orgpolicy": "orgpolicy.googleapis.com",
+    "cloudquotas": "cloudquotas.googleapis.com",
 }
 
 

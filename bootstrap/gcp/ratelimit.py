@@ -20,6 +20,9 @@ Defaults (requests per minute, per caller project; shared/reference/reliability-
 | aiplatform.read        | 600  | Model Garden reads (publisher models)                      |
 | aiplatform.write       | 60   | enableModel                                                |
 | aiplatform.predict     | 600  | the probe: below gpt-oss-120b's 650 QPM per region         |
+| orgpolicy.read         | 600  | getEffectivePolicy: no published rate quota; CRM's read rate |
+| cloudquotas.read       | 600  | quotaInfos.list, one paged list per project: no published rate quota (a 429 naming its limit lowers it) |
+| cloudasset.search      | 400  | searchAllResources: 400/min per caller project (and 1,500/min per organization) |
 
 `--rate-limit KEY=N/min` (or `/s`) overrides one key; an empty mapping switches limiting off.
 `KEY=N/Ws` or `KEY=N/Wmin` (a window W) is a quota of N per window: the bucket refills at N/W and
@@ -49,6 +52,9 @@ DEFAULT_PER_MINUTE: dict[str, float] = {
     "aiplatform.read": 600,
     "aiplatform.write": 60,
     "aiplatform.predict": 600,
+    "orgpolicy.read": 600,
+    "cloudquotas.read": 600,
+    "cloudasset.search": 400,
 }
 DEFAULT_RATE_LIMITS: dict[str, float] = {k: v / 60.0 for k, v in DEFAULT_PER_MINUTE.items()}
 

@@ -75,6 +75,7 @@ class RetryEvent:
     elapsed_s: float = 0.0  # since the call started
     error: str = ""  # what the failed attempt was (exception type and HTTP status)
     retry_after_s: float | None = None  # the delay the server asked for, if any
+    rate_limited: bool = False  # the failed attempt was a 429 (the server's quota, not ours)
     method: str = ""  # "<api>.<method>", filled in by the caller
     project_id: str | None = None
 
@@ -259,6 +260,7 @@ class RetryLoop:
                 elapsed_s=self._clock.now() - call.start,
                 error=error,
                 retry_after_s=judgement.retry_after_s,
+                rate_limited=judgement.rate_limited,
             )
         )
 

@@ -10,8 +10,24 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from bootstrap.report.model import ProjectStatus, RunReport
+
+# The demo manifest, as the repository keeps it (the emulator's default world is built for it).
+DEMO_MANIFEST = Path("manifests") / "demo.yaml"
+
+
+def demo_manifest(cwd: Path | None = None) -> Path | None:
+    """The demo manifest: ./manifests/demo.yaml, else the repository's copy next to this package
+    (a checkout or an editable install), so `bootstrap demo` works from any directory; None when
+    neither exists (an installed wheel carries no manifests)."""
+    here = (cwd or Path.cwd()) / DEMO_MANIFEST
+    if here.is_file():
+        return here
+    repository = Path(__file__).resolve().parents[2] / DEMO_MANIFEST
+    return repository if repository.is_file() else None
+
 
 # project id -> (final status after apply + audit, the cause that explains it, if any)
 EXPECTED: dict[str, tuple[ProjectStatus, str | None]] = {
@@ -21,7 +37,10 @@ EXPECTED: dict[str, tuple[ProjectStatus, str | None]] = {
     "demo-model-off": (ProjectStatus.ACTION_REQUIRED, "MODEL_NOT_ENABLED"),
     "demo-closed-billing": (ProjectStatus.FAILED, "BILLING_ACCOUNT_CLOSED"),
     "demo-deleting": (ProjectStatus.FAILED, "PROJECT_DELETE_REQUESTED"),
+    "demo-policy-blocked": (ProjectStatus.ACTION_REQUIRED, "ORG_POLICY_DENIED"),
+    "demo-quota-zero": (ProjectStatus.ACTION_REQUIRED, "QUOTA_ZERO"),
     "demo-new": (ProjectStatus.OK, None),
+    "demo-grant": (ProjectStatus.OK, None),
 }
 
 

@@ -18,6 +18,7 @@ from bootstrap.checks import (
     PASSED,
     Check,
     CheckStatus,
+    access_check,
     check_target,
     is_model_check,
     is_smoke,
@@ -27,6 +28,9 @@ from bootstrap.cloud.observed import ModelAccess
 from bootstrap.cloud.protocol import Cloud
 from bootstrap.errors import Cause
 from bootstrap.exitcodes import Command
+from bootstrap.jobs import inventory as bulk
+from bootstrap.jobs.counting import counting
+from bootstrap.jobs.smoke_state import explain_from_state
 from bootstrap.jobs.status import project_report, run_report
 from bootstrap.manifest.desired import DesiredProject
 from bootstrap.plan.model import ProjectPlan
@@ -51,16 +55,26 @@ def run_job(
     warnings: Sequence[str] = (),
     cancel: threading.Event | None = None,
     run: RunInfo | None = None,
+    prefetch: bulk.Prefetch | None = None,
 ) -> RunReport:
-    """Reconcile (observe, plan, and apply when options.apply), then smoke-test what is ready."""
+    """Reconcile (observe, plan, and apply when options.apply), then smoke-test what is ready.
+    `prefetch`: the run's bulk inventory reads (jobs/inventory.py), if it made any."""
     started_at = dt.datetime.now(dt.UTC)
     elapsed = _Elapsed(clock)
-    reconciler = Reconciler(cloud, options=options, clock=clock, on_event=on_event, cancel=cancel)
+    inventory = prefetch.inventory if prefetch else None
+    reconciler = Reconciler(
+        cloud, options=options, clock=clock, on_event=on_event, cancel=cancel, inventory=inventory
+    )
     try:
         results = reconciler.run(projects)
+        judged = reconciler.observer.inventory_judged()
     finally:
         reconciler.close()
-    smoke_checks = _smoke_ready(cloud, projects, results, smoke=smoke, options=options, clock=clock)
+    results = bulk.marked(results, judged)
+    warnings = [*(prefetch.warnings if prefetch else ()), *warnings]
+    smoke_checks = _smoke_ready(
+        cloud, projects, results, smoke=smoke, options=options, clock=clock, on_event=on_event
+    )
     reports = [_with_smoke(r, smoke_checks.get(r.project_id, [])) for r in results]
     return run_report(
         command,
@@ -68,7 +82,7 @@ def run_job(
         started_at=started_at,
         duration_s=elapsed.wall_s(),
         warnings=warnings,
-        metrics=_run_metrics(cloud) | elapsed.virtual(),
+        metrics=_run_metrics(cloud) | elapsed.virtual() | bulk.metrics(prefetch, judged),
         run=run,
     )
 
@@ -81,6 +95,7 @@ def _smoke_ready(
     smoke: SmokeOptions,
     options: RunOptions,
     clock: Clock,
+    on_event: EventSink | None = None,
 ) -> dict[str, list[Check]]:
     """Smoke-test every model whose model check passed, or could not be verified otherwise."""
     if not smoke.enabled:
@@ -106,18 +121,33 @@ def _smoke_ready(
         concurrency=options.concurrency,
         as_of=options.as_of,
         sleep=clock.sleep,
-        pool=partial(worker_pool, clock, thread_name_prefix="smoke"),
+        pool=counting(partial(worker_pool, clock, thread_name_prefix="smoke"), on_event),
+        granted_now=lambda project_id, member: (
+            (granted := checks.get((project_id, access_check(member)))) is not None
+            and granted.status is CheckStatus.CHANGED
+        ),
     )
 
 
 def _verified_by_smoke(checks: Sequence[Check], smoke: Sequence[Check]) -> list[Check]:
-    """A model check nothing else could verify (unknown) is ok once its smoke test passed."""
-    passed = {check_target(c.name) for c in smoke if c.status in PASSED and is_smoke(c.name)}
+    """A check nothing else could verify (unknown) is ok once a smoke test proved it: a model
+    check by its model's stream, an `access:<member>` check by a stream run as that member."""
+    passed = [c for c in smoke if c.status in PASSED and is_smoke(c.name)]
+    targets = {check_target(c.name) for c in passed}
+    members = {access_check(str(c.metrics.get("run_as"))): c.name for c in passed}
+
+    def proof(check: Check) -> str | None:
+        if check.status is not CheckStatus.UNKNOWN:
+            return None
+        if is_model_check(check.name) and check_target(check.name) in targets:
+            return "Verified by the smoke test."
+        if check.name in members:
+            return f"Verified by {members[check.name]}, run as this principal."
+        return None
+
     return [
-        replace(c, status=CheckStatus.OK, detail=f"{c.detail} Verified by the smoke test.")
-        if c.status is CheckStatus.UNKNOWN
-        and is_model_check(c.name)
-        and check_target(c.name) in passed
+        replace(c, status=CheckStatus.OK, cause=None, remedy="", detail=f"{c.detail} {why}")
+        if (why := proof(c)) is not None
         else c
         for c in checks
     ]
@@ -138,6 +168,7 @@ def run_smoke_job(
     clock: Clock,
     wait_ready_s: float = 0.0,
     run: RunInfo | None = None,
+    on_event: EventSink | None = None,
 ) -> RunReport:
     """`bootstrap smoke`: only the streaming smoke tests, for every model and location; with
     `wait_ready_s`, first wait (bounded) until each model's data plane stops answering as if
@@ -154,8 +185,9 @@ def run_smoke_job(
         concurrency=concurrency,
         as_of=as_of,
         sleep=clock.sleep,
-        pool=partial(worker_pool, clock, thread_name_prefix="smoke"),
+        pool=counting(partial(worker_pool, clock, thread_name_prefix="smoke"), on_event),
     )
+    checks = explain_from_state(cloud, projects, checks)  # no plan here: read the state once
     reports = [_smoke_only(p.project_id, checks[p.project_id]) for p in projects]
     return run_report(
         Command.SMOKE,

@@ -20,6 +20,8 @@ class DesiredModel:
     locations: tuple[str, ...]
     enable: bool = False  # may the tool call enableModel (accepting the publisher's terms)?
     in_catalog: bool = True
+    # The input tokens per minute the project needs; a lower quota is a finding (plan/quota.py).
+    min_tokens_per_minute: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +48,7 @@ class DesiredProject:
     models: tuple[DesiredModel, ...] = ()
     principals: tuple[str, ...] = ()  # IAM members that must be able to call the models
     principal_role: str = "roles/aiplatform.user"  # the role they need (or a custom one)
+    smoke_as: str | None = None  # serviceAccount:EMAIL the smoke test runs as (a principal)
     source: str = ""  # FILE:LINE of the project entry, for messages
 
     @property

@@ -41,6 +41,7 @@ from bootstrap.manifest.schema import (
     check_principal_role,
     check_project_id,
     check_service,
+    check_smoke_as,
     normalize_billing_account,
 )
 from bootstrap.manifest.shape_errors import check_shape, show_loc
@@ -157,6 +158,8 @@ def _merge_project(
     )
     parent = spec.parent if spec.parent is not None else base.parent
     labels = {**(base.labels or {}), **(spec.labels or {})}
+    principals = _union(base.principals, spec.principals)
+    smoke_as = _smoke_as(parsed, spec, loc, defaults, principals)
     if problem := check_project_id(spec.project_id, create=create):
         parsed.error(parsed.mark((*loc, "project_id")), problem)
     if defaults.trusted:
@@ -180,10 +183,26 @@ def _merge_project(
         labels=labels,
         extra_services=_union(base.services, spec.services),
         models=own.models if own.models is not None else defaults.fields.models or (),
-        principals=_union(base.principals, spec.principals),
+        principals=principals,
         principal_role=spec.principal_role or base.principal_role or DEFAULT_PRINCIPAL_ROLE,
+        smoke_as=smoke_as,
         source=f"{parsed.file}:{parsed.mark((*loc, 'project_id')).line}",
     )
+
+
+def _smoke_as(
+    parsed: ParsedFile,
+    spec: ProjectSpec,
+    loc: Loc,
+    defaults: _FileDefaults,
+    principals: tuple[str, ...],
+) -> str | None:
+    """The project's `smoke_as` (its own, else the defaults'), checked against its principals."""
+    smoke_as = spec.smoke_as or defaults.spec.smoke_as
+    if smoke_as and defaults.trusted and (problem := check_smoke_as(smoke_as, principals)):
+        where = (*loc, "smoke_as") if spec.smoke_as else ("defaults", "smoke_as")
+        parsed.error(parsed.mark(where), problem)
+    return smoke_as
 
 
 def _check_merged(

@@ -61,6 +61,7 @@ def _unlisted_model(
         request_model=f"{found[1]}/{found[2]}",
         locations=tuple(dict.fromkeys(spec.locations)),
         enable=spec.enable,
+        min_tokens_per_minute=spec.min_tokens_per_minute,
         in_catalog=False,
     )
 
@@ -99,6 +100,7 @@ def _resolve_model(
         request_model=entry.request_model,
         locations=tuple(spec.locations),
         enable=spec.enable,
+        min_tokens_per_minute=spec.min_tokens_per_minute,
     )
 
 

@@ -127,6 +127,20 @@ PrincipalRole = Annotated[
 ]
 
 
+SmokeAs = Annotated[
+    str,
+    Field(
+        description=(
+            "Run this project's smoke test as this service account (serviceAccount:EMAIL, one "
+            "of the project's principals) instead of as whoever runs bootstrap: the token is "
+            "minted through IAM Credentials, so the caller needs "
+            "roles/iam.serviceAccountTokenCreator on the account."
+        ),
+        json_schema_extra={"pattern": r"^serviceAccount:[^@\s]+@[^@\s]+$"},
+    ),
+]
+
+
 class ModelSpec(BaseModel):
     """One model wanted in a project."""
 
@@ -150,6 +164,16 @@ class ModelSpec(BaseModel):
             "false (default): only check. true: the tool may enable the model in Model Garden, "
             "which accepts the publisher's terms for this project."
         ),
+    )
+    min_tokens_per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Optional: the input tokens per minute the project needs from this model in each of "
+            "its locations. A quota below it (read with Cloud Quotas) is reported as a finding; "
+            "a quota of 0 always is."
+        ),
+        json_schema_extra={"examples": [100000]},
     )
 
 
@@ -188,6 +212,7 @@ class Defaults(BaseModel):
     models: Models | None = None
     principals: Principals | None = None
     principal_role: PrincipalRole | None = None
+    smoke_as: SmokeAs | None = None
 
 
 class ProjectSpec(Defaults):
@@ -387,6 +412,22 @@ def check_principal(member: str) -> Problem | None:
     elif kind in ("principal", "principalSet"):
         hint = f"{kind} members start with {kind}://iam.googleapis.com/"
     return Problem(f"principal {member!r} is not an IAM member", hint)
+
+
+def check_smoke_as(member: str, principals: tuple[str, ...]) -> Problem | None:
+    """`smoke_as` names a service account that is one of the project's principals."""
+    if not member.startswith("serviceAccount:") or check_principal(member):
+        return Problem(
+            f"smoke_as {member!r} is not a service account member",
+            "write serviceAccount:NAME@PROJECT.iam.gserviceaccount.com",
+        )
+    if member.lower() not in {p.lower() for p in principals}:
+        return Problem(
+            f"smoke_as {member!r} is not one of the project's principals",
+            f"add {member} to principals (on the project or in defaults), so its access is "
+            "checked and granted too",
+        )
+    return None
 
 
 def check_principal_role(role: str) -> Problem | None:

@@ -89,14 +89,34 @@ def _type_problem(parsed: ParsedFile, loc: Loc, kind: str, value: Any) -> Proble
         got = f"the text {value!r}"
         hint = "remove the quotes" if kind in ("bool_type", "int_type", "float_type") else ""
         return Problem(f"{where} must be {expected}, not {got}", hint or f"write {expected}")
-    got = (
-        "a mapping"
-        if isinstance(value, dict)
-        else "a list"
-        if isinstance(value, list)
-        else repr(value)
-    )
-    return Problem(f"{where} must be {expected}, not {got}", f"write {expected}")
+    if isinstance(value, dict | list):
+        # Show the value, not only where it is: `{Team: ML}` is a mapping to YAML, which a
+        # person meaning text does not see from "not a mapping" alone.
+        shown = _flow(value)
+        got = f"the {'mapping' if isinstance(value, dict) else 'list'} {shown}"
+        hint = f"quote it if it is text: '{shown}'" if kind == "string_type" else ""
+        return Problem(f"{where} must be {expected}, not {got}", hint or f"write {expected}")
+    return Problem(f"{where} must be {expected}, not {value!r}", f"write {expected}")
+
+
+# The longest value shown in a message; a longer one is cut with "...".
+MAX_SHOWN = 60
+
+
+def _flow(value: Any) -> str:
+    """A mapping or list as YAML flow text, as it was probably written: `{Team: ML}`."""
+
+    def text(item: Any) -> str:
+        if isinstance(item, dict):
+            return "{" + ", ".join(f"{text(k)}: {text(v)}" for k, v in item.items()) + "}"
+        if isinstance(item, list):
+            return "[" + ", ".join(text(v) for v in item) + "]"
+        if isinstance(item, Ambiguous):
+            return item.text
+        return "null" if item is None else str(item)
+
+    shown = text(value)
+    return shown if len(shown) <= MAX_SHOWN else shown[: MAX_SHOWN - 3] + "..."
 
 
 def _bound_problem(where: str, kind: str, ctx: dict[str, Any], value: Any) -> Problem | None:

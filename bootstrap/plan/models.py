@@ -5,7 +5,8 @@ state), falling back to the catalog only when nothing was observed (no probe, or
 retired model or a location the catalog does not list then fails without a call. A model whose
 probe says BLOCKED (or, for a project this plan creates, was never probed) is treated as "not
 enabled" when this plan fixes what blocks it; otherwise the check is skipped. A model not enabled
-in some location gets one `ENABLE_MODEL` change when the manifest says `enable: true`. Pure: no
+in some location gets one `ENABLE_MODEL` change when the manifest says `enable: true`, unless the
+effective org policy forbids the model (then the check waits on the policy check). Pure: no
 I/O, no clock.
 """
 
@@ -14,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 
 from bootstrap import catalog, remedies
-from bootstrap.checks import BILLING, PASSED, PROJECT, SERVICES, CheckStatus, model_check
+from bootstrap.checks import BILLING, PASSED, POLICY, PROJECT, SERVICES, CheckStatus, model_check
 from bootstrap.cloud.observed import ModelAccess, ObservedModel
 from bootstrap.errors import Cause
 from bootstrap.manifest.desired import DesiredModel
 from bootstrap.plan.draft import Draft, not_run
 from bootstrap.plan.model import Action, Change
+from bootstrap.plan.policy import denied_models
 
 # Causes that a probe reports as NO_ACCESS but that keep their own cause in the model check.
 GUARD_CAUSES = frozenset({Cause.ORG_POLICY_DENIED, Cause.VPC_SC_BLOCKED, Cause.QUOTA_ZERO})
@@ -65,6 +67,9 @@ def _plan_location(d: Draft, model: DesiredModel, location: str) -> bool:
             f"Project {d.pid}: {_lifecycle(model, d.as_of)} and enabled in {location}"
             f"{_evidence_note(model, location)}.",
         )
+        return False
+    if model.publisher_model in denied_models(d):
+        not_run(d, name, POLICY)  # the org policy forbids it: no enableModel is ever planned
         return False
     if _judged_unavailable(d, name, model, location, access, seen):
         return False

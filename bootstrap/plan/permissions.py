@@ -22,8 +22,11 @@ class Scope(StrEnum):
     """Where a permission is checked, hence where its role is granted."""
 
     PROJECT = "project"  # on each project (or a folder/organization above them, inherited)
-    PARENT = "parent"  # on the folder or organization that new projects go under
+    # On the folder or organization that new projects go under (apply), or that
+    # `--inventory asset` searches (audit, plan).
+    PARENT = "parent"
     BILLING_ACCOUNT = "billing_account"  # on the billing account
+    SERVICE_ACCOUNT = "service_account"  # on the service account a smoke test runs as
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +75,43 @@ _OBSERVE = (
         calls="projects.getIamPolicy (the access:<member> checks)",
         when="a manifest names principals",
     ),
+    # Spelled as the IAM role index lists it for Org Policy Viewer (singular "policy").
+    Need(
+        permission="orgpolicy.policy.get",
+        scope=Scope.PROJECT,
+        calls="projects.policies.getEffectivePolicy, one per constraint (the policy check)",
+        when="unless audit --skip policy; without it the policy check is a warning",
+        predefined_role="roles/orgpolicy.policyViewer",
+    ),
+    # The Cloud Quotas reference lists this one permission for quotaInfos.list and get.
+    Need(
+        permission="cloudquotas.quotas.get",
+        scope=Scope.PROJECT,
+        calls="quotaInfos.list of aiplatform.googleapis.com, one paged list per project (the "
+        "quota:<alias>@<location> checks)",
+        when="unless audit --skip quota; without it the quota checks are warnings",
+        predefined_role="roles/cloudquotas.viewer",
+    ),
+)
+# `--inventory asset` (or auto above 500 projects): the fleet in pages. Without them the run
+# reads every project directly and says so (jobs/inventory.py).
+_INVENTORY = (
+    Need(
+        permission="cloudasset.assets.searchAllResources",
+        scope=Scope.PARENT,
+        calls="searchAllResources of Projects and enabled Services (--inventory asset)",
+        when="with --inventory asset, or auto above 500 projects; without it every project "
+        "is read directly",
+        predefined_role="roles/cloudasset.viewer",
+    ),
+    Need(
+        permission="billing.resourceAssociations.list",
+        scope=Scope.BILLING_ACCOUNT,
+        calls="billingAccounts.projects.list (--inventory asset)",
+        when="with --inventory asset, or auto above 500 projects; without it each project's "
+        "billing is read directly",
+        predefined_role="roles/billing.viewer",
+    ),
 )
 _PROBE = Need(
     permission="aiplatform.endpoints.predict",
@@ -85,6 +125,30 @@ _SMOKE = Need(
     calls="streaming chat completion (the smoke test)",
 )
 _SMOKE_AFTER = replace(_SMOKE, when="unless --no-smoke")
+# A smoke test run as a workload (smoke_as, --smoke-as) streams with a token minted for it.
+_SMOKE_AS = Need(
+    permission="iam.serviceAccounts.getAccessToken",
+    scope=Scope.SERVICE_ACCOUNT,
+    calls="serviceAccounts.generateAccessToken (IAM Credentials: the smoke test's token)",
+    when="only for projects with smoke_as, or with --smoke-as",
+)
+# `bootstrap smoke` reads no state first; after a vague refusal (SERVICE_DISABLED, BILLING_
+# DISABLED, not found) it reads the project, its billing and its APIs once to say which
+# (jobs/smoke_state.py). Without these the data plane's own words stay.
+_SMOKE_EXPLAIN = (
+    Need(
+        permission="resourcemanager.projects.get",
+        scope=Scope.PROJECT,
+        calls="projects.get, projects.getBillingInfo (to explain a refused stream)",
+        when="only after a stream is refused as if billing or an API were off",
+    ),
+    Need(
+        permission="serviceusage.services.get",
+        scope=Scope.PROJECT,
+        calls="services.batchGet (to explain a refused stream)",
+        when="only after a stream is refused as if billing or an API were off",
+    ),
+)
 _POLL_SERVICE_OPERATIONS = Need(
     permission="serviceusage.operations.get",
     scope=Scope.PROJECT,
@@ -186,11 +250,14 @@ COMMANDS = ("audit", "plan", "apply", "smoke")
 def needs_for(command: str) -> tuple[Need, ...]:
     """Every permission `command` may need, in the order its calls are made."""
     if command in ("audit", "plan"):
-        return _unique([*_OBSERVE, _PROBE, *([_SMOKE_AFTER] if command == "audit" else [])])
+        smoke = [_SMOKE_AFTER, _SMOKE_AS] if command == "audit" else []
+        return _unique([*_OBSERVE, *_INVENTORY, _PROBE, *smoke])
     if command == "apply":
-        return _unique([*_OBSERVE, _PROBE, *_apply_needs(), _POLL_SERVICE_OPERATIONS, _SMOKE_AFTER])
+        return _unique(
+            [*_OBSERVE, _PROBE, *_apply_needs(), _POLL_SERVICE_OPERATIONS, _SMOKE_AFTER, _SMOKE_AS]
+        )
     if command == "smoke":
-        return (_SMOKE,)
+        return (_SMOKE, *_SMOKE_EXPLAIN, _SMOKE_AS)
     raise ValueError(f"unknown command {command!r}; expected one of {', '.join(COMMANDS)}")
 
 

@@ -1,7 +1,7 @@
 """Pure planning: Desired x Observed -> Plan. No I/O; the same inputs always give the same plan.
 
-The steps run in dependency order, one module each (project, billing, services, models,
-access), all writing into one `Draft`; a step that cannot proceed stops the steps that need it.
+The steps run in dependency order, one module each (project, billing, policy, services,
+models, access), all writing into one `Draft`; a step that cannot proceed stops the steps that need it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from bootstrap.plan.billing import plan_billing_step
 from bootstrap.plan.draft import Draft
 from bootstrap.plan.model import ACTION_ORDER, ProjectPlan
 from bootstrap.plan.models import plan_models_step
+from bootstrap.plan.policy import plan_policy_step
 from bootstrap.plan.project import plan_project_step
+from bootstrap.plan.quota import plan_quota_step
 from bootstrap.plan.services import plan_services_step
 
 
@@ -43,8 +45,10 @@ def plan_project(
     )
     if plan_project_step(draft):
         plan_billing_step(draft)
+        plan_policy_step(draft)
         plan_services_step(draft)
         plan_models_step(draft)
+        plan_quota_step(draft)
         plan_access_step(draft)
     changes = sorted(draft.changes, key=lambda c: ACTION_ORDER.index(c.action))
     return ProjectPlan(

@@ -14,6 +14,7 @@ from bootstrap import remedies
 from bootstrap.checks import (
     ACCESS_PREFIX,
     PERMISSIONS,
+    PROJECT,
     Check,
     CheckStatus,
     depends_on,
@@ -92,6 +93,8 @@ def apply_preflight(plan: ProjectPlan, reports: Sequence[PermissionReport]) -> P
     only warns, and the data plane decides.
     """
     asked = dict(_required(plan, None))
+    # The project was read in this run: the caller has some role on it (a viewer, say).
+    readable = any(c.name == PROJECT and c.status is CheckStatus.OK for c in plan.checks)
     blocked: set[Action] = set()
     lines: list[str] = []
     doubts: list[str] = []
@@ -101,7 +104,7 @@ def apply_preflight(plan: ProjectPlan, reports: Sequence[PermissionReport]) -> P
         doubts += [_unverified_line(report.resource, p) for p in report.missing if p not in refused]
         if not refused:
             continue
-        lines.append(_missing_line(report, asked.get(report.resource, ()), refused))
+        lines.append(_missing_line(report, asked.get(report.resource, ()), refused, readable))
         remedy = remedy or remedies.grant_permission(refused[0], report.resource)
         blocked |= _blocked_actions(plan, replace(report, missing=refused))
     if not lines:
@@ -144,10 +147,17 @@ def _warn(plan: ProjectPlan, doubts: list[str]) -> ProjectPlan:
 
 
 def _missing_line(
-    report: PermissionReport, asked: tuple[str, ...], refused: tuple[str, ...]
+    report: PermissionReport, asked: tuple[str, ...], refused: tuple[str, ...], readable: bool
 ) -> str:
     granted_none = report.resource.startswith("projects/") and set(asked) <= set(report.missing)
     listed = ", ".join(f"{p} ({remedies.role_for(p)})" for p in refused)
+    if granted_none and asked and readable:
+        # Not "no role": it read the project. Its roles are read-only for this work.
+        return (
+            f"the preflight on {report.resource} granted none of the permissions asked for "
+            f"({listed}): the caller can read the project, but its roles there (read-only, "
+            "such as roles/viewer) grant none of these; the roles named are missing."
+        )
     if granted_none and asked:
         return (
             f"the preflight on {report.resource} granted none of the permissions asked for "

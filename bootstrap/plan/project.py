@@ -5,6 +5,7 @@ An existing project's labels and display name are reported, never changed.
 
 from __future__ import annotations
 
+from bootstrap import remedies
 from bootstrap.checks import PROJECT, CheckStatus
 from bootstrap.cloud.observed import ProjectState
 from bootstrap.errors import Cause
@@ -24,7 +25,7 @@ def plan_project_step(d: Draft) -> bool:
             CheckStatus.FAILED,
             f"Project {d.pid} is scheduled for deletion (DELETE_REQUESTED); nothing will be changed.",
             cause=Cause.PROJECT_DELETE_REQUESTED,
-            remedy=f"gcloud projects undelete {d.pid}",
+            remedy=remedies.undelete_project(d.pid),
         )
         return False
     if project.state is ProjectState.NOT_FOUND:

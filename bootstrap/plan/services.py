@@ -1,16 +1,18 @@
 """The planner's services step: the `services` check and maybe `enable_services`.
 
 Every required API is treated as needing billing (the MaaS ones all do), so services are only
-enabled when billing is on or a planned link turns it on.
+enabled when billing is on or a planned link turns it on, and none while the effective org policy
+forbids a missing one (the policy check says who must act).
 """
 
 from __future__ import annotations
 
-from bootstrap.checks import BILLING, SERVICES, CheckStatus
+from bootstrap.checks import BILLING, POLICY, SERVICES, CheckStatus
 from bootstrap.cloud.observed import ServiceState
 from bootstrap.errors import Cause
 from bootstrap.plan.draft import Draft, not_run, unreadable
 from bootstrap.plan.model import Action, Change
+from bootstrap.plan.policy import denied_services
 
 
 def plan_services_step(d: Draft) -> None:
@@ -27,7 +29,9 @@ def plan_services_step(d: Draft) -> None:
         d.services_on = True
         d.check(SERVICES, CheckStatus.OK, f"Project {d.pid}: {', '.join(required)} enabled.")
         return
-    if d.billing_on:
+    if denied_services(d).keys() & set(missing):
+        not_run(d, SERVICES, POLICY)  # enabling an API the org policy forbids is never sent
+    elif d.billing_on:
         _enable(d, missing)
     elif d.status_of(BILLING) is CheckStatus.UNKNOWN:
         not_run(d, SERVICES, BILLING)  # unknown billing is not "off"

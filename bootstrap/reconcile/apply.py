@@ -9,6 +9,7 @@ the gates observed last, so a report never claims more than was seen.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TypeVar
 
@@ -25,6 +26,7 @@ from bootstrap.plan.model import (
     ChangeOutcome,
     ProjectPlan,
 )
+from bootstrap.reconcile.events import Finished, Started, Wait, told_wait
 from bootstrap.reconcile.gates import GateTimeout, wait_until
 from bootstrap.reconcile.observer import Observer
 from bootstrap.reconcile.options import RunOptions, plan_with
@@ -75,7 +77,7 @@ class ProjectApply:
         final = plan_with(self.options, self.desired, self.observed)
         final = _mark_changed(final, results, self.desired)
         final = _with_failures(final, results)
-        self.emit(self.desired.project_id, "done")
+        self.emit(self.desired.project_id, Finished(applied=True))
         return ProjectResult(
             project_id=self.desired.project_id,
             plan=final,
@@ -86,7 +88,7 @@ class ProjectApply:
 
     def _timed(self, change: Change) -> ChangeResult:
         """Execute one change; a failure becomes its result, never an exception."""
-        self.emit(self.desired.project_id, f"{change.action.value} {change.target}")
+        self.emit(self.desired.project_id, _started(change))
         started = self.clock.now()
         try:
             outcome = self.execute(change)
@@ -129,12 +131,13 @@ class ProjectApply:
 
     def create_project(self, change: Change) -> ChangeOutcome:
         assert change.parent is not None
-        project = self.cloud.create_project(
-            project_id=self.desired.project_id,
-            parent=change.parent,
-            display_name=change.display_name,
-            labels=change.labels,
-        )
+        with self.waiting(Wait.OPERATION, "create"):
+            project = self.cloud.create_project(
+                project_id=self.desired.project_id,
+                parent=change.parent,
+                display_name=change.display_name,
+                labels=change.labels,
+            )
         self.observed = replace(self.observed, project=project)
         self.refresh_after_create()
         return ChangeOutcome.APPLIED
@@ -167,7 +170,8 @@ class ProjectApply:
         if self._linked_billing:
             self._enable_after_link(change.services)
         else:
-            self.cloud.enable_services(project_id, change.services)
+            with self.waiting(Wait.OPERATION, "enable"):
+                self.cloud.enable_services(project_id, change.services)
         services = self.gate(
             "services",
             lambda: self.cloud.get_services(project_id, self.desired.services),
@@ -194,7 +198,8 @@ class ProjectApply:
                 if not pending:
                     return True
             try:
-                self.cloud.enable_services(project_id, pending)
+                with self.waiting(Wait.OPERATION, "enable"):
+                    self.cloud.enable_services(project_id, pending)
             except BootstrapError as error:
                 if error.failure.cause is not Cause.BILLING_REQUIRED_TO_ENABLE:
                     raise
@@ -203,15 +208,17 @@ class ProjectApply:
                 return False
             return True
 
-        enabled = wait_until(
-            attempt,
-            bool,
-            clock=self.clock,
-            deadline_s=BILLING_PROPAGATION_S,
-            cause=Cause.BILLING_REQUIRED_TO_ENABLE,
-            message="",
-            raise_on_timeout=False,
-        )
+        with self.waiting(Wait.BILLING_LINK, "enable", at_once=False) as announce:
+            enabled = wait_until(
+                attempt,
+                bool,
+                clock=self.clock,
+                deadline_s=BILLING_PROPAGATION_S,
+                cause=Cause.BILLING_REQUIRED_TO_ENABLE,
+                message="",
+                raise_on_timeout=False,
+                on_wait=announce,
+            )
         if not enabled:
             raise refused[-1]
 
@@ -349,18 +356,36 @@ class ProjectApply:
     ) -> T:
         started = self.clock.now()
         try:
-            return wait_until(
-                read,
-                ready,
-                clock=self.clock,
-                deadline_s=self.options.gate_deadline_s,
-                cause=cause,
-                message=message,
-                raise_on_timeout=raise_on_timeout,
-            )
+            with self.waiting(Wait.PROPAGATION, name, at_once=False) as announce:
+                return wait_until(
+                    read,
+                    ready,
+                    clock=self.clock,
+                    deadline_s=self.options.gate_deadline_s,
+                    cause=cause,
+                    message=message,
+                    raise_on_timeout=raise_on_timeout,
+                    on_wait=announce,
+                )
         finally:
             waited = self.clock.now() - started
             self.gate_waits[name] = self.gate_waits.get(name, 0.0) + waited
+
+    # ---------------------------------------------------------------- wait events
+
+    def waiting(
+        self, wait: Wait, subject: str, *, at_once: bool = True
+    ) -> AbstractContextManager[Callable[[], None]]:
+        """This project's wait, told to the event sink (bootstrap.reconcile.events.told_wait)."""
+        return told_wait(
+            self.emit, self.desired.project_id, wait, subject, clock=self.clock, at_once=at_once
+        )
+
+
+def _started(change: Change) -> Started:
+    """The event of a change starting: its action, how many APIs, and its model or role."""
+    target = change.publisher_model or change.role or ""
+    return Started(action=change.action, count=len(change.services) or 1, target=target)
 
 
 def _mark_changed(

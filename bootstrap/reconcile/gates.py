@@ -47,12 +47,16 @@ def wait_until(
     cause: Cause,
     message: str,
     raise_on_timeout: bool = True,
+    on_wait: Callable[[], None] | None = None,
 ) -> T:
-    """Call `read` until `ready(value)`; return the last value read."""
+    """Call `read` until `ready(value)`; return the last value read. `on_wait` is called once,
+    before the first sleep, so a live view shows the wait only when there is one."""
     value = read()
-    for delay in gate_delays(deadline_s):
+    for index, delay in enumerate(gate_delays(deadline_s)):
         if ready(value):
             return value
+        if index == 0 and on_wait is not None:
+            on_wait()
         clock.sleep(delay)
         value = read()
     if ready(value) or not raise_on_timeout:

@@ -12,10 +12,12 @@ import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from bootstrap.checks import model_check
 from bootstrap.clock import Clock, SystemClock, wait_result, worker_pool
+from bootstrap.cloud.inventory import Inventory
 from bootstrap.cloud.observed import (
     BillingAccountInfo,
     ModelAccess,
@@ -24,11 +26,20 @@ from bootstrap.cloud.observed import (
     PermissionReport,
     ProjectState,
 )
+from bootstrap.cloud.org_policy import (
+    ALLOWED_MODELS,
+    ORG_POLICY_READ,
+    RESTRICT_SERVICE_USAGE,
+    EffectivePolicy,
+    ObservedOrgPolicy,
+)
 from bootstrap.cloud.protocol import Cloud
+from bootstrap.cloud.quota import QUOTA_READ, ObservedQuotas
 from bootstrap.errors import BootstrapError, Cause, Failure
 from bootstrap.manifest.desired import DesiredModel, DesiredProject
 from bootstrap.plan.model import ProjectPlan
 from bootstrap.plan.preflight import required_permissions
+from bootstrap.reconcile.inventory import compliant_view
 
 T = TypeVar("T")
 
@@ -56,6 +67,22 @@ class _Once:
         return wait_result(self._clock, future)
 
 
+def org_policy_constraints(desired: DesiredProject) -> tuple[str, ...]:
+    """The constraints worth one effective-policy read each: the model allow list when the
+    manifest wants models, the service restriction when it wants APIs."""
+    wanted = (
+        (ALLOWED_MODELS, bool(desired.models)),
+        (RESTRICT_SERVICE_USAGE, bool(desired.services)),
+    )
+    return tuple(constraint for constraint, needed in wanted if needed)
+
+
+def _done(value: T) -> Future[T]:
+    future: Future[T] = Future()
+    future.set_result(value)
+    return future
+
+
 def _cancel(*futures: Future[Any] | None) -> None:
     for future in futures:
         if future is not None:
@@ -66,10 +93,25 @@ class Observer:
     """Read-only access to the cloud for one run: observe, probe, preflight."""
 
     def __init__(
-        self, cloud: Cloud, *, probe: bool, concurrency: int, clock: Clock | None = None
+        self,
+        cloud: Cloud,
+        *,
+        probe: bool,
+        concurrency: int,
+        clock: Clock | None = None,
+        org_policy: bool = True,
+        quota: bool = True,
+        inventory: Inventory | None = None,
     ) -> None:
         self.cloud = cloud
+        # Prefetched bulk reads (--inventory asset): a project whose view there is compliant
+        # skips its project, billing and services reads (reconcile/inventory.py).
+        self.inventory = inventory
+        self._judged: set[str] = set()
+        self._judged_lock = threading.Lock()
         self.probe = probe
+        self.org_policy = org_policy  # False: the effective org policies are not read
+        self.quota = quota  # False: the models' quotas are not read (Cloud Quotas)
         # The clock only to wait as its workers do: reads count while they run, and a project
         # waiting on them lets time move (bootstrap.clock.FastForwardClock).
         self._clock = clock or SystemClock()
@@ -84,26 +126,47 @@ class Observer:
         return self._reads.submit(contextvars.copy_context().run, function, *args)
 
     def observe(self, desired: DesiredProject) -> Observed:
-        """Read the project, its billing, its APIs, its models and, when the manifest names
-        principals, its IAM policy (read only, concurrently)."""
+        """Read the project, its billing, its APIs, its models, the effective org policies the
+        manifest can hit, the models' quotas (one Cloud Quotas list) and, when the manifest names
+        principals, its IAM policy (read only, concurrently). The first three come from the
+        inventory instead when its view of the project is compliant."""
         cloud, project_id = self.cloud, desired.project_id
-        project_f = self._read(cloud.get_project, project_id)
-        billing_f = self._read(cloud.get_billing, project_id)
-        services_f = self._read(cloud.get_services, project_id, desired.services)
+        view = compliant_view(self.inventory, desired) if self.inventory is not None else None
+        if view is not None:
+            with self._judged_lock:
+                self._judged.add(project_id)
+            project_f = _done(view.project)
+            billing_f = _done(view.billing)
+            services_f = _done(view.services)
+        else:
+            project_f = self._read(cloud.get_project, project_id)
+            billing_f = self._read(cloud.get_billing, project_id)
+            services_f = self._read(cloud.get_services, project_id, desired.services)
         policy_f = (
             self._read(cloud.get_project_iam_policy, project_id) if desired.principals else None
         )
+        org_policy_fs = [
+            (c, self._read(cloud.get_effective_policy, project_id, c))
+            for c in (org_policy_constraints(desired) if self.org_policy else ())
+        ]
         model_fs = [
             (model, location, self._read(self.observe_model, desired, model, location))
             for model in desired.models
             for location in model.locations
         ]
+        wanted = [(m.publisher_model, loc) for m in desired.models for loc in m.locations]
+        quota_f = (
+            self._read(cloud.get_model_quotas, project_id, wanted)
+            if self.quota and wanted
+            else None
+        )
         failures: dict[str, Failure] = {}
         collect = self._collect
         project = collect(project_f, failures, "project")
         if project is not None and project.state is not ProjectState.ACTIVE:
             # Nothing else about a missing or deleted project is worth reporting.
             _cancel(billing_f, services_f, policy_f, *(f for _, _, f in model_fs))
+            _cancel(*(f for _, f in org_policy_fs), quota_f)
             return Observed(project_id=project_id, project=project, failures=failures)
         billing = collect(billing_f, failures, "billing")
         services = collect(services_f, failures, "services")
@@ -120,8 +183,74 @@ class Observer:
             services=services,
             models=models,
             iam_policy=collect(policy_f, failures, "iam_policy") if policy_f else None,
+            org_policy=self._org_policy(desired, org_policy_fs, failures),
+            quotas=self._quotas(quota_f, failures, wanted),
             failures=failures,
         )
+
+    def judged_from_inventory(self, project_id: str) -> bool:
+        with self._judged_lock:
+            return project_id in self._judged
+
+    def inventory_judged(self) -> frozenset[str]:
+        """The projects whose project, billing and services checks rest on the inventory."""
+        with self._judged_lock:
+            return frozenset(self._judged)
+
+    def reread_direct(self, desired: DesiredProject, observed: Observed) -> Observed:
+        """Replace what the inventory answered for this project with its own reads."""
+        cloud, project_id = self.cloud, desired.project_id
+        with self._judged_lock:
+            self._judged.discard(project_id)
+        project_f = self._read(cloud.get_project, project_id)
+        billing_f = self._read(cloud.get_billing, project_id)
+        services_f = self._read(cloud.get_services, project_id, desired.services)
+        failures = {
+            k: v
+            for k, v in observed.failures.items()
+            if k not in ("project", "billing", "services")
+        }
+        project = self._collect(project_f, failures, "project")
+        return replace(
+            observed,
+            project=project,
+            billing=self._collect(billing_f, failures, "billing"),
+            services=self._collect(services_f, failures, "services"),
+            failures=failures,
+        )
+
+    def _quotas(
+        self,
+        future: Future[ObservedQuotas] | None,
+        failures: dict[str, Failure],
+        wanted: list[tuple[str, str]],
+    ) -> ObservedQuotas | None:
+        """The read quotas, a `skipped` value when quota reads are off, None without models."""
+        if future is not None:
+            return self._collect(future, failures, QUOTA_READ)
+        return ObservedQuotas(skipped=True) if wanted and not self.quota else None
+
+    def _org_policy(
+        self,
+        desired: DesiredProject,
+        reads: list[tuple[str, Future[EffectivePolicy]]],
+        failures: dict[str, Failure],
+    ) -> ObservedOrgPolicy | None:
+        """The constraints read (the first failed read kept under ORG_POLICY_READ); a `skipped`
+        value when the reads are off; None when no constraint applies."""
+        if not self.org_policy:
+            return ObservedOrgPolicy(skipped=True) if org_policy_constraints(desired) else None
+        if not reads:
+            return None
+        policies = []
+        for _constraint, future in reads:
+            found: dict[str, Failure] = {}
+            policy = self._collect(future, found, ORG_POLICY_READ)
+            if policy is not None:
+                policies.append(policy)
+            for name, failure in found.items():
+                failures.setdefault(name, failure)
+        return ObservedOrgPolicy(policies=tuple(policies), wanted=tuple(c for c, _ in reads))
 
     def observe_model(
         self, desired: DesiredProject, model: DesiredModel, location: str

@@ -18,6 +18,8 @@ class RunOptions:
     apply: bool = False
     allow_relink: bool = False
     probe: bool = True
+    org_policy: bool = True  # False (audit --skip policy): effective org policies not read
+    quota: bool = True  # False (audit --skip quota): the models' quotas not read
     preflight: bool = True
     concurrency: int = 16
     gate_deadline_s: float = 600.0

@@ -6,14 +6,12 @@ without importing the machinery that makes them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bootstrap.cloud.observed import Observed
 from bootstrap.errors import Failure
 from bootstrap.plan.model import Change, ChangeOutcome, ProjectPlan
-
-EventSink = Callable[[str, str], None]  # (project_id, message)
+from bootstrap.reconcile.events import EventSink as EventSink  # (project_id, event value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,6 +16,7 @@ from dataclasses import replace
 from bootstrap.cancel import Interrupted
 from bootstrap.checks import PROJECT, Check, CheckStatus
 from bootstrap.clock import Clock, wait_result, worker, worker_pool
+from bootstrap.cloud.inventory import Inventory
 from bootstrap.cloud.observed import Observed
 from bootstrap.cloud.priority import REQUEST_PRIORITY
 from bootstrap.cloud.protocol import Cloud
@@ -24,7 +25,9 @@ from bootstrap.manifest.desired import DesiredProject
 from bootstrap.plan.model import ChangeOutcome, ProjectPlan
 from bootstrap.plan.preflight import apply_preflight
 from bootstrap.reconcile.apply import ProjectApply
+from bootstrap.reconcile.events import Finished, Observing, Wait, told_wait
 from bootstrap.reconcile.gates import wait_until
+from bootstrap.reconcile.inventory import needs_direct_read
 from bootstrap.reconcile.observer import Observer
 from bootstrap.reconcile.options import RunOptions, plan_with
 from bootstrap.reconcile.results import ChangeResult, EventSink, ProjectResult
@@ -47,11 +50,18 @@ class Reconciler:
         clock: Clock,
         on_event: EventSink | None = None,
         cancel: threading.Event | None = None,
+        inventory: Inventory | None = None,
     ) -> None:
         self.options = options
         self.clock = clock
         self.observer = Observer(
-            cloud, probe=options.probe, concurrency=options.concurrency, clock=clock
+            cloud,
+            probe=options.probe,
+            concurrency=options.concurrency,
+            clock=clock,
+            org_policy=options.org_policy,
+            quota=options.quota,
+            inventory=inventory,
         )
         self._emit = on_event or (lambda _project, _message: None)
         self.cancel = cancel or threading.Event()
@@ -99,7 +109,7 @@ class Reconciler:
 
     def reconcile_project(self, desired: DesiredProject) -> ProjectResult:
         started = self.clock.now()
-        self._emit(desired.project_id, "observing")
+        self._emit(desired.project_id, Observing())
         try:
             result = self._reconcile(desired)
         except BootstrapError as error:
@@ -121,8 +131,7 @@ class Reconciler:
                 emit=self._emit,
                 pending_operations=self.pending_operations,
             ).run()
-        planned = f", {len(plan.changes)} change(s) planned" if plan.changes else ""
-        self._emit(desired.project_id, f"checked{planned}")
+        self._emit(desired.project_id, Finished(planned=len(plan.changes)))
         return ProjectResult(
             project_id=desired.project_id,
             plan=plan,
@@ -138,7 +147,12 @@ class Reconciler:
 
         def read() -> tuple[Observed, ProjectPlan]:
             observed = self.observer.observe(desired)
-            return observed, plan_with(self.options, desired, observed)
+            plan = plan_with(self.options, desired, observed)
+            if self.observer.judged_from_inventory(desired.project_id) and needs_direct_read(plan):
+                # Inventory data may lag: no finding is reported from it without a direct read.
+                observed = self.observer.reread_direct(desired, observed)
+                plan = plan_with(self.options, desired, observed)
+            return observed, plan
 
         def settled(value: tuple[Observed, ProjectPlan]) -> bool:
             return not any(c.status is CheckStatus.PROPAGATING for c in value[1].checks)
@@ -149,15 +163,26 @@ class Reconciler:
         )
         if deadline_s <= 0:
             return read()
-        return wait_until(
-            read,
-            settled,
+        # Told as a propagation wait of the whole project (the subject "project state").
+        told = told_wait(
+            self._emit,
+            desired.project_id,
+            Wait.PROPAGATION,
+            "project state",
             clock=self.clock,
-            deadline_s=deadline_s,
-            cause=Cause.SERVICE_DISABLED,
-            message="",
-            raise_on_timeout=False,
+            at_once=False,
         )
+        with told as announce:
+            return wait_until(
+                read,
+                settled,
+                clock=self.clock,
+                deadline_s=deadline_s,
+                cause=Cause.SERVICE_DISABLED,
+                message="",
+                raise_on_timeout=False,
+                on_wait=announce,
+            )
 
 
 def _failed_result(project_id: str, failure: Failure) -> ProjectResult:

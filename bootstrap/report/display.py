@@ -18,6 +18,7 @@ from bootstrap.report.model import ChangeReport, CheckReport, ProjectReport, Pro
 
 # Metric keys of a smoke check (`smoke:<alias>@<location>`); the smoke test writes these.
 TTFT_MS = "ttft_ms"
+RUN_AS = "run_as"  # whose token the stream carried: serviceAccount:EMAIL, or "caller"
 TOKENS_PER_S = "tokens_per_s"
 
 
@@ -188,9 +189,13 @@ def has_smoke_metrics(check: CheckReport) -> bool:
 
 
 def format_smoke(check: CheckReport) -> str:
-    """E.g. "TTFT 40 ms, 85.2 tok/s"; empty when the check has neither metric."""
+    """E.g. "TTFT 40 ms, 85.2 tok/s" (then "as app@p.iam.gserviceaccount.com" when the stream
+    ran as a workload's account); empty when the check has none of these."""
     ttft, rate = smoke_metrics(check)
     parts = []
+    run_as = check.metrics.get(RUN_AS)
+    if isinstance(run_as, str) and run_as.startswith("serviceAccount:"):
+        parts.append("as " + run_as.removeprefix("serviceAccount:"))
     if ttft is not None:
         parts.append(f"TTFT {ttft:.0f} ms")
     if rate is not None:

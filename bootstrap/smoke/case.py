@@ -16,6 +16,9 @@ class SmokeCase:
     request_model: str  # openai/gpt-oss-120b-maas
     publisher_model: str  # publishers/openai/models/gpt-oss-120b-maas
     location: str
+    # The IAM member the stream runs as (`serviceAccount:EMAIL`, a token minted for it); None:
+    # the run's own credentials.
+    run_as: str | None = None
 
     @property
     def key(self) -> str:

@@ -64,7 +64,10 @@ class Deadlines:
         watch = _Watch(response)
         with self._wake:
             heapq.heappush(self._heap, (deadline, next(self._order), watch))
-            self._wake.notify()
+            if self._heap[0][2] is watch:
+                # Only a new earliest deadline changes how long the thread sleeps. Streams of one
+                # run share one timeout, so in a burst of 100 this wakes it once, not 100 times.
+                self._wake.notify()
         return watch
 
     def close(self) -> None:

@@ -1,31 +1,41 @@
 """The streaming smoke test: one real chat completion per project x model x location.
 
-Configured is not the same as working, so each case streams one chat completion through the
-official openai SDK against the Vertex OpenAI-compatible endpoint and judges the raw SSE lines
+Configured is not the same as working, so each case streams one chat completion (the request
+built by the official openai SDK, sent on the run's HTTP client: `bootstrap.smoke.clients`)
+against the Vertex OpenAI-compatible endpoint and judges the raw SSE lines
 (`bootstrap.smoke.verdict`: a pass, `STREAM_INCOMPLETE`, `STREAM_INTERRUPTED`, `EMPTY_COMPLETION`
 or `TIMEOUT`, where `timeout_s` bounds the whole call, first byte to last, even a stream that
 trickles). Errors before the first byte are classified by `bootstrap.causes.classify.classify_http`. The
 optional `tools` and `json` checks live in `bootstrap.smoke.checks`; this module runs the cases.
 
-We read raw lines (`with_streaming_response`) because the SDK's chunk iterator ends quietly at
-`[DONE]` *and* at a clean close, so it cannot tell a finished answer from a cut one. The SDK's
-own retries are off (`max_retries=0`): we retry 429/5xx ourselves so that Retry-After is honoured
+We read the raw lines of the response because the SDK's chunk iterator ends quietly at `[DONE]`
+*and* at a clean close, so it cannot tell a finished answer from a cut one. The SDK's own
+retries are off (`max_retries=0`): we retry 429/5xx ourselves so that Retry-After is honoured
 only while it fits the remaining deadline, and a 401 gets exactly one token refresh.
 
 The whole-call deadline (httpx timeouts are per read, so a trickle never trips them) is
 `bootstrap.smoke.deadline`: one thread per run shuts an overdue stream's socket down.
+
+Everything a stream can share is built once per run, before the first stream starts
+(`bootstrap.smoke.clients`: one HTTP client, one SDK client that builds each distinct request
+once, the token in each request's own header), because at fleet concurrency every stream's
+set-up lands inside the others' measured times (issue 20, docs/benchmarks.md); for the same
+reason the collector's full passes are kept out of the burst (`_no_full_collections`).
+`total_ms` is the call as the tool made it; `ttft_ms` and `first_content_ms` count from the
+moment the request was written, and `concurrency` says how many of the run's streams were open
+beside it (on every check of a run that streams more than one at a time).
 """
 
 from __future__ import annotations
 
-import threading
+import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import openai
@@ -37,12 +47,14 @@ from bootstrap.checks import Check, smoke_check
 from bootstrap.cloud.protocol import TokenSource
 from bootstrap.errors import Cause, Failure
 from bootstrap.manifest.desired import SmokeSettings
+from bootstrap.smoke import clients
 from bootstrap.smoke.case import SmokeCase
 from bootstrap.smoke.checks import (
     chat_body,
     json_check,
     tools_check,
 )
+from bootstrap.smoke.clients import ChatStreams, InFlight, sent_at
 from bootstrap.smoke.deadline import DeadlineExceeded, Deadlines, lines_until
 from bootstrap.smoke.sse import SSEParser
 from bootstrap.smoke.verdict import (
@@ -64,31 +76,21 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 class _Runner:
     settings: SmokeSettings
     tokens: TokenSource
+    chats: ChatStreams
     vertex_root: Callable[[str], str]
-    http: httpx.Client
     as_of: date | None
     deadlines: Deadlines
     sleep: Callable[[float], None] = time.sleep
-    _clients: dict[str, openai.OpenAI] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: InFlight = field(default_factory=InFlight)
+    record_concurrency: bool = False  # set when the run streams more than one case at a time
+    tokens_as: Callable[[str], TokenSource] | None = None  # tokens minted for a service account
 
-    def client(self, case: SmokeCase) -> openai.OpenAI:
-        """One SDK client per base URL, all on the shared HTTP client."""
-        base_url = openai_base_url(
-            case.project_id, case.location, api_root=self.vertex_root(case.location)
-        )
-        with self._lock:
-            client = self._clients.get(base_url)
-            if client is None:
-                client = openai.OpenAI(
-                    base_url=base_url,
-                    api_key="set-per-request",  # replaced by a fresh access token on every call
-                    http_client=cast(Any, self.http),
-                    max_retries=0,
-                    timeout=self.settings.timeout_s,
-                )
-                self._clients[base_url] = client
-            return client
+    def tokens_for(self, case: SmokeCase) -> TokenSource:
+        """Whose token a case's requests carry: the member's it runs as (minted for that
+        service account), else the run's (each request sets its own Authorization header)."""
+        if case.run_as is None or self.tokens_as is None:
+            return self.tokens
+        return self.tokens_as(case.run_as.removeprefix("serviceAccount:"))
 
     def stream(self, case: SmokeCase, body: dict[str, Any], want: str = "content") -> Leg:
         """Send one streaming chat completion and judge it, within `timeout_s` overall.
@@ -96,22 +98,26 @@ class _Runner:
         Retries happen only before the first byte: once a stream has started, a break is the
         result (the answer cannot be resumed, and a second one would cost tokens again)."""
         deadline = time.monotonic() + self.settings.timeout_s
-        token = self.tokens.token()
+        tokens = self.tokens_for(case)
+        token = tokens.token()
+        url = self.chat_url(case)
         refreshed = False
         retries = 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return self._timed_out()
-            client = self.client(case).with_options(api_key=token, timeout=remaining)
             started = time.monotonic()
             try:
-                with client.chat.completions.with_streaming_response.create(**body) as response:
+                response = self.chats.open(url, body, token, remaining)
+                try:
                     return self._read(response, started, deadline, want)
+                finally:
+                    response.close()
             except openai.APIStatusError as exc:
                 if exc.status_code == 401 and not refreshed:
                     # The token expired between token() and the call: refresh once, retry once.
-                    token = self.tokens.refresh()
+                    token = tokens.refresh()
                     refreshed = True
                     continue
                 outcome = self._after_status(case, exc, retries, deadline)
@@ -147,12 +153,19 @@ class _Runner:
             return Leg(failure=failure, ended_at=time.monotonic())
         return delay
 
-    def _read(self, response: Any, started: float, deadline: float, want: str) -> Leg:
+    def chat_url(self, case: SmokeCase) -> str:
+        root = self.vertex_root(case.location)
+        base = openai_base_url(case.project_id, case.location, api_root=root)
+        return f"{base}/chat/completions"
+
+    def _read(self, response: httpx.Response, started: float, deadline: float, want: str) -> Leg:
         """Read every SSE line until the body ends, the deadline passes or the stream breaks."""
-        raw = response.http_response
         tally = StreamTally(started)
+        # TTFT counts from the request on the wire, not from the tool's own queueing before it.
+        tally.sent_at = sent_at(response)
         parser = SSEParser()
-        watchdog = self.deadlines.watch(raw, deadline)
+        watchdog = self.deadlines.watch(response, deadline)
+        flight = self.in_flight.enter()
         cut_by: str | None = None
         try:
             for line in lines_until(response.iter_lines(), deadline):
@@ -173,6 +186,9 @@ class _Runner:
             cut_by = type(exc).__name__
         finally:
             watchdog.cancel()
+            self.in_flight.leave(flight)
+        if self.record_concurrency:
+            tally.concurrency = flight.peak
         ended = tally.done_at or time.monotonic()  # total_ms ends at [DONE], not after draining
         timed_out = not tally.done and (watchdog.fired or ended >= deadline)
         verdict = judge(
@@ -195,6 +211,7 @@ class _Runner:
             location=case.location,
             publisher_model=case.publisher_model,
             as_of=self.as_of,
+            principal=case.run_as,
         )
 
     def _classify_status(self, case: SmokeCase, exc: openai.APIStatusError) -> Failure:
@@ -244,10 +261,13 @@ def _too_long_to_wait(failure: Failure, delay: float, left: float) -> Failure:
 # Cases into checks
 
 
+def _smoke_body(settings: SmokeSettings, case: SmokeCase) -> dict[str, Any]:
+    return chat_body(case, settings, [{"role": "user", "content": settings.prompt}])
+
+
 def _smoke(runner: _Runner, case: SmokeCase) -> Check:
     started = time.monotonic()
-    messages = [{"role": "user", "content": runner.settings.prompt}]
-    leg = runner.stream(case, chat_body(case, runner.settings, messages))
+    leg = runner.stream(case, _smoke_body(runner.settings, case))
     return leg_check(smoke_check(case.key), leg, started)
 
 
@@ -270,7 +290,13 @@ def _safe(runner: _Runner, kind: str, case: SmokeCase) -> Check:
         name = smoke_check(case.key, kind)
         failure = classify_exception(exc, runner.context(case))
         remedy = failure.remedy or "report this as a bug, with the message"
-        return failed_check(name, failure.cause, failure.message, remedy, started)
+        return failed_check(name, failure.cause, _about(case, failure.message), remedy, started)
+
+
+def _about(case: SmokeCase, message: str) -> str:
+    """A failure raised away from the project (e.g. minting a token) still names it."""
+    prefix = f"Project {case.project_id}:"
+    return message if message.startswith(prefix) else f"{prefix} {message[:1].lower()}{message[1:]}"
 
 
 def run_smoke(
@@ -279,6 +305,7 @@ def run_smoke(
     settings: SmokeSettings,
     tokens: TokenSource,
     vertex_root: Callable[[str], str],
+    tokens_as: Callable[[str], TokenSource] | None = None,
     checks: frozenset[str] = frozenset(),
     concurrency: int = 8,
     http_client: httpx.Client | None = None,
@@ -301,28 +328,52 @@ def run_smoke(
     if not tasks:
         return []
     workers = max(1, min(concurrency, len(tasks)))
-    http = http_client or _http_client(workers, settings.timeout_s)
+    http = http_client or clients.http_client(workers, settings.timeout_s)
     _warm_up_sdk(cases[0], settings)
+    first = cases[0]
+    base_url = openai_base_url(
+        first.project_id, first.location, api_root=vertex_root(first.location)
+    )
+    chats = ChatStreams(http, settings.timeout_s, base_url)
+    chats.prepare(_smoke_body(settings, case) for case in cases)  # here, not in the burst
     deadlines = Deadlines()
     runner = _Runner(
         settings=settings,
         tokens=tokens,
+        tokens_as=tokens_as,
+        chats=chats,
         vertex_root=vertex_root,
-        http=http,
         as_of=as_of,
         deadlines=deadlines,
         sleep=sleep,
+        record_concurrency=workers > 1,
     )
     try:
         executor = (
             pool(workers) if pool else ThreadPoolExecutor(workers, thread_name_prefix="smoke")
         )
-        with executor:
+        with executor, _no_full_collections():
             return list(executor.map(lambda task: _safe(runner, *task), tasks))
     finally:
         deadlines.close()
         if http_client is None:
             http.close()
+
+
+@contextmanager
+def _no_full_collections() -> Iterator[None]:
+    """Keep the garbage collector's full passes over the process's old objects out of the burst.
+
+    By the first stream the CLI holds ~140,000 tracked objects (google, openai, pydantic); a full
+    collection walks them all and stops every thread for 50-200 ms, which lands inside every open
+    stream's times when it falls in the burst (issue 20). Frozen, they are skipped until the run
+    ends; the young generations are still collected, and nothing is leaked: unfreeze hands them
+    back to the collector."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 _WARM_UP_STREAM = (
@@ -345,23 +396,13 @@ def _warm_up_sdk(case: SmokeCase, settings: SmokeSettings) -> None:
         )
 
     with httpx.Client(transport=httpx.MockTransport(answer)) as http:
-        client = openai.OpenAI(
-            base_url="http://warm-up.invalid/v1",
-            api_key="warm-up",
-            http_client=cast(Any, http),
-            max_retries=0,
-        )
+        chats = ChatStreams(http, 5.0, "http://warm-up.invalid/v1")
         messages = [{"role": "user", "content": settings.prompt}]
         with suppress(Exception):  # a warm-up that fails changes nothing that matters
             body = chat_body(case, settings, messages)
-            with client.chat.completions.with_streaming_response.create(**body) as response:
+            response = chats.open("http://warm-up.invalid/v1/chat/completions", body, "w", 5.0)
+            try:
                 for _ in response.iter_lines():
                     pass
-
-
-def _http_client(connections: int, timeout_s: float) -> httpx.Client:
-    """The shared client: a pool as large as the concurrency, and never the SDK's 600 s."""
-    return httpx.Client(
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
-    )
+            finally:
+                response.close()

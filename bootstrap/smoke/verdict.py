@@ -38,6 +38,7 @@ class StreamTally:
 
     __slots__ = (
         "_clock",
+        "concurrency",
         "content",
         "deltas",
         "done",
@@ -48,6 +49,7 @@ class StreamTally:
         "first_token_at",
         "reasoning_chars",
         "reasoning_deltas",
+        "sent_at",
         "started_at",
         "tool_calls",
         "usage",
@@ -55,7 +57,10 @@ class StreamTally:
 
     def __init__(self, started_at: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self.started_at = started_at
+        self.started_at = started_at  # the call began (total_ms counts from here)
+        # The request was on the wire (TTFT counts from here); unknown: the call's start.
+        self.sent_at: float | None = None
+        self.concurrency: int | None = None  # most of the run's streams open at once beside it
         self.content: list[str] = []
         self.reasoning_chars = 0
         self.reasoning_deltas = 0
@@ -153,20 +158,27 @@ class StreamTally:
         return tokens if isinstance(tokens, int) else self.reasoning_deltas
 
     def metrics(self, ended_at: float) -> dict[str, float | int | str]:
-        """ttft_ms, first_content_ms, total_ms, output_tokens, reasoning_tokens, tokens_per_s
-        (what is known)."""
+        """ttft_ms, first_content_ms, total_ms, output_tokens, reasoning_tokens, tokens_per_s,
+        concurrency (what is known).
+
+        total_ms is the whole call as the tool made it, from `started_at`; ttft_ms and
+        first_content_ms count from `sent_at`, the request on the wire, so the tool's own
+        queueing (its threads, its SDK, a busy GIL) is not reported as the model's latency;
+        tokens_per_s is the output tokens over first token to `ended_at` (`[DONE]`)."""
         total_ms = (ended_at - self.started_at) * 1000.0
+        origin = self.started_at if self.sent_at is None else self.sent_at
         out: dict[str, float | int | str] = {"total_ms": round(total_ms, 1)}
         if self.first_token_at is not None:
-            ttft_ms = (self.first_token_at - self.started_at) * 1000.0
-            out["ttft_ms"] = round(ttft_ms, 1)
+            out["ttft_ms"] = round((self.first_token_at - origin) * 1000.0, 1)
             tokens = self.output_tokens()
             out["output_tokens"] = tokens
             out["reasoning_tokens"] = self.reasoning_tokens()
-            generating_s = (total_ms - ttft_ms) / 1000.0
+            generating_s = ended_at - self.first_token_at
             out["tokens_per_s"] = round(tokens / generating_s, 1) if generating_s > 0 else 0.0
         if self.first_content_at is not None:
-            out["first_content_ms"] = round((self.first_content_at - self.started_at) * 1000.0, 1)
+            out["first_content_ms"] = round((self.first_content_at - origin) * 1000.0, 1)
+        if self.concurrency is not None:
+            out["concurrency"] = self.concurrency
         return out
 
 

@@ -12,6 +12,7 @@ import pytest
 import bootstrap.gcp.projects as gcp_projects
 from bootstrap.emulator.inprocess import Emulator
 from tests.cli.cli_support import Cli, mutating
+from tests.iam_support import project_policy, with_project_policy
 
 GRANTED = "serviceAccount:app@demo-ready.iam.gserviceaccount.com"
 UNGRANTED = "serviceAccount:batch@demo-ready.iam.gserviceaccount.com"
@@ -31,11 +32,8 @@ projects:
 
 def grant(emulator: Emulator, member: str) -> None:
     world = emulator.get_world()
-    for project in world["projects"]:
-        if project["project_id"] == "demo-ready":
-            project["iam_policy"] = {
-                "bindings": [{"role": "roles/aiplatform.user", "members": [member]}]
-            }
+    policy = {"bindings": [{"role": "roles/aiplatform.user", "members": [member]}]}
+    with_project_policy(world, "demo-ready", policy)
     emulator.put_world(world)
 
 
@@ -82,9 +80,7 @@ KEPT: list[dict[str, Any]] = [
 
 def set_policy(emulator: Emulator, bindings: list[dict[str, Any]], etag: str) -> None:
     world = emulator.get_world()
-    for project in world["projects"]:
-        if project["project_id"] == "demo-ready":
-            project["iam_policy"] = {"bindings": bindings, "etag": etag, "version": 3}
+    with_project_policy(world, "demo-ready", {"bindings": bindings, "etag": etag, "version": 3})
     emulator.put_world(world)
 
 
@@ -93,11 +89,7 @@ def sets(emulator: Emulator) -> list[dict[str, Any]]:
 
 
 def policy_of(emulator: Emulator) -> dict[str, Any]:
-    world = emulator.get_world()
-    found: dict[str, Any] = next(
-        p["iam_policy"] for p in world["projects"] if p["project_id"] == "demo-ready"
-    )
-    return found
+    return project_policy(emulator.get_world(), "demo-ready")
 
 
 def test_apply_grants_the_missing_member_and_keeps_everything_else(

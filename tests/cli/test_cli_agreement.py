@@ -3,11 +3,13 @@ unreadable cases), the real CLI's exit code, JSON, JUnit, Markdown and table say
 and a project is ok exactly when the emulator's world says it is ready.
 
 What "ready" means is computed here from the world itself (project active, an open billing account
-linked, every required API on, the model enabled), not from a table of expected strings.
+linked, every required API on, the model enabled, its quota not 0, and every principal the demo
+manifest names bound to roles/aiplatform.user), not from a table of expected strings.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -20,6 +22,7 @@ from bootstrap.catalog import MAAS_REQUIRED_SERVICES, lookup
 from bootstrap.checks import PASSED, CheckStatus, junit_element
 from bootstrap.emulator.inprocess import Emulator
 from bootstrap.exitcodes import Command, ExitCode, check_exit_code, combine
+from bootstrap.manifest.loader import load_manifests
 from tests.cli.cli_support import Cli
 from tests.error_payloads import envelope
 
@@ -42,6 +45,38 @@ def ready_in_world(world: dict[str, Any], project_id: str) -> bool:
         and account["open"]
         and set(MAAS_REQUIRED_SERVICES) <= set(project["services"])
         and PUBLISHER_MODEL in project["models"]
+        and not _zero_quota(world, project)
+        and _principals_can_call(world, project_id)
+    )
+
+
+def _principals_can_call(world: dict[str, Any], project_id: str) -> bool:
+    """Every principal the demo manifest names for the project is in an unconditional
+    roles/aiplatform.user binding of the project's policy (the workload can call the model)."""
+    desired = load_manifests([Path(DEMO)], as_of=dt.date(2026, 11, 25)).desired
+    assert desired is not None
+    wanted = next((p.principals for p in desired.projects if p.project_id == project_id), ())
+    policy: dict[str, Any] = next(
+        (p for p in world.get("iam_policies", []) if p["resource"] == f"projects/{project_id}"),
+        {"bindings": []},
+    )
+    granted = {
+        m
+        for b in policy["bindings"]
+        if b["role"] == "roles/aiplatform.user" and "condition" not in b
+        for m in b["members"]
+    }
+    return set(wanted) <= granted
+
+
+def _zero_quota(world: dict[str, Any], project: dict[str, Any]) -> bool:
+    """A `model_quotas` entry that refuses every call to the model for the project."""
+    model = PUBLISHER_MODEL.rsplit("/", 1)[-1]
+    return any(
+        q["project"] in (project["project_id"], project["number"])
+        and q["model"] == model
+        and 0 in (q.get("requests_per_minute"), q.get("tokens_per_minute"))
+        for q in world.get("model_quotas", [])
     )
 
 

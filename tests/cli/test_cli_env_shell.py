@@ -60,7 +60,9 @@ def test_a_child_of_the_readme_eval_sees_the_variables(cli_env: Emulator) -> Non
 def test_shell_format_exports_every_value_single_quoted(cli: Cli) -> None:
     result = cli("env", DEMO, "--project", "demo-ready", "--format", "shell")
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
+    comments = [line for line in result.stdout.splitlines() if line.startswith("# ")]
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("# ")]
+    assert "# OPENAI_API_KEY=$(gcloud auth print-access-token)" in comments  # never live
     assert [line.split("=")[0] for line in lines] == [
         "export OPENAI_BASE_URL",
         "export OPENAI_MODEL",
@@ -73,8 +75,9 @@ def test_shell_format_exports_every_value_single_quoted(cli: Cli) -> None:
 def test_dotenv_stays_plain(cli: Cli) -> None:
     result = cli("env", DEMO, "--project", "demo-ready")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("OPENAI_BASE_URL=http")
-    assert "export" not in result.stdout and "'" not in result.stdout
+    values = [line for line in result.stdout.splitlines() if not line.startswith("# ")]
+    assert values[0].startswith("OPENAI_BASE_URL=http") and len(values) == 4
+    assert not any("export" in line or "'" in line for line in values)
 
 
 @pytest.mark.parametrize(

@@ -130,8 +130,10 @@ def test_no_step_summary_without_the_variable(cli: Cli, ready: str, tmp_path: Pa
 def test_env_dotenv_and_json(cli: Cli, cli_env: Emulator) -> None:
     dotenv = cli("env", DEMO, "--project", "demo-ready")
     assert dotenv.exit_code == 0, dotenv.output
-    pairs = dict(line.split("=", 1) for line in dotenv.stdout.splitlines())
+    lines = [line for line in dotenv.stdout.splitlines() if not line.startswith("#")]
+    pairs = dict(line.split("=", 1) for line in lines)
     as_json = json.loads(cli("env", DEMO, "--project", "demo-ready", "--format", "json").stdout)
+    assert "Application Default Credentials" in as_json.pop("auth")
     assert pairs == as_json
     assert as_json["OPENAI_MODEL"] == "openai/gpt-oss-120b-maas"
     assert as_json["GOOGLE_CLOUD_PROJECT"] == "demo-ready"

@@ -21,7 +21,12 @@ from tests.cli.cli_support import FOLDER, OPEN_ACCOUNT, Cli, read_json
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ROOT / "examples" / "roles"
 DOC = ROOT / "docs" / "permissions.md"
-SUFFIX = {Scope.PROJECT: "", Scope.BILLING_ACCOUNT: "-billing", Scope.PARENT: "-parent"}
+SUFFIX = {
+    Scope.PROJECT: "",
+    Scope.BILLING_ACCOUNT: "-billing",
+    Scope.PARENT: "-parent",
+    Scope.SERVICE_ACCOUNT: "-service-account",
+}
 
 
 def expected_role_files() -> dict[str, tuple[str, ...]]:
@@ -53,7 +58,15 @@ def test_apply_needs_what_the_planners_preflight_tests() -> None:
         for permission in read_only
         for word in ("create", "enable", "grant", "update", "delete")
     )
-    assert permissions_for("smoke") == ("aiplatform.endpoints.predict",)
+    # The stream, the reads that explain a refused one, and a token for smoke_as.
+    assert permissions_for("smoke", Scope.PROJECT) == (
+        "aiplatform.endpoints.predict",
+        "resourcemanager.projects.get",
+        "serviceusage.services.get",
+    )
+    assert permissions_for("smoke", Scope.SERVICE_ACCOUNT) == (
+        "iam.serviceAccounts.getAccessToken",
+    )
     # Never a permission to undo something: no disable, unlink or delete anywhere.
     for command in COMMANDS:
         assert not any(
@@ -122,6 +135,11 @@ def with_principal(emulator: Emulator, command: str) -> str:
         grants[f"billingAccounts/{account['id']}"] = list(
             permissions_for(command, Scope.BILLING_ACCOUNT)
         )
+    for service_account in world["service_accounts"]:
+        resource = (
+            f"projects/{service_account['project']}/serviceAccounts/{service_account['email']}"
+        )
+        grants[resource] = list(permissions_for(command, Scope.SERVICE_ACCOUNT))
     token = f"least-{command}"
     world["principals"].append(
         {

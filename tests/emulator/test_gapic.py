@@ -75,18 +75,24 @@ def test_create_project_lro_polls(gapic: Make, emulator: Emulator) -> None:
     assert any(e["path"] == "/v3/projects" and e["mutating"] for e in emulator.journal())
 
 
-def test_search_any_field_semantics_and_paging(gapic: Make) -> None:
+def test_search_any_field_semantics_and_paging(gapic: Make, emulator: Emulator) -> None:
     client = gapic(resourcemanager_v3.ProjectsClient)
     ids = {p.project_id for p in client.search_projects(query="id:demo-ready id:demo-model-off")}
     assert ids == {"demo-ready", "demo-model-off"}
     labelled = list(client.search_projects(request={"query": "labels.team:ml", "page_size": 2}))
-    assert len(labelled) == 6
+    # Every team:ml project of the world, over more than one page of 2.
+    team_ml = [p for p in emulator.get_world()["projects"] if p["labels"].get("team") == "ml"]
+    assert len(labelled) == len(team_ml) > 2
     pages = list(
         client.search_projects(
             request={"query": "parent:folders/345678901234", "page_size": 4}
         ).pages
     )
-    assert len(pages) == 2
+    in_folder = [
+        p for p in emulator.get_world()["projects"] if p["parent"] == "folders/345678901234"
+    ]
+    assert [len(page.projects) for page in pages][:-1] == [4] * (len(pages) - 1)
+    assert sum(len(page.projects) for page in pages) == len(in_folder) > 4
     deleting = {p.project_id for p in client.search_projects(query="state:DELETE_REQUESTED")}
     assert deleting == {"demo-deleting"}
 

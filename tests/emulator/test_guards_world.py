@@ -16,11 +16,21 @@ GUARDS: dict[str, Any] = {
             "constraint": "constraints/vertexai.allowedModels",
             "allowed_values": ["publishers/openai/models/gpt-oss-120b-maas:predict"],
             "denied_values": [],
+            "allow_all": False,
+            "deny_all": False,
+            "inherit_from_parent": True,
+            "reset": False,
         }
     ],
     "vpc_sc": {"perimeter_projects": ["acme-app"], "allowed_principals": ["a@example.com"]},
     "model_quotas": [
-        {"project": "acme-app", "location": "global", "model": "m", "requests_per_minute": 0}
+        {
+            "project": "acme-app",
+            "location": "global",
+            "model": "m",
+            "requests_per_minute": 0,
+            "tokens_per_minute": 1000,
+        }
     ],
 }
 
@@ -45,7 +55,8 @@ def test_guard_keys_default_to_no_guard() -> None:
         {"org_policies": [{**GUARDS["org_policies"][0], "constraint": "vertexai.allowedModels"}]},
         {"vpc_sc": {"perimeter": ["acme-app"]}},
         {"model_quotas": [{**GUARDS["model_quotas"][0], "tokens": 5}]},
-        {"model_quotas": [{"project": "acme-app", "location": "global", "model": "m"}]},
+        {"model_quotas": [{"project": "acme-app", "location": "global"}]},
+        {"model_quotas": [{**GUARDS["model_quotas"][0], "tokens_per_minute": "many"}]},
         {"model_quotas": [{**GUARDS["model_quotas"][0], "requests_per_minute": -1}]},
     ],
 )

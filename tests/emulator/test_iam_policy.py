@@ -11,6 +11,7 @@ from google.api_core import exceptions
 from google.cloud import resourcemanager_v3
 
 from bootstrap.emulator.inprocess import Emulator
+from tests.iam_support import with_project_policy
 
 Make = Callable[..., Any]
 SA = "serviceAccount:app@demo-ready.iam.gserviceaccount.com"
@@ -19,9 +20,7 @@ CONDITION = {"expression": "request.time < timestamp('2027-01-01T00:00:00Z')", "
 
 def with_policy(emulator: Emulator, policy: dict[str, Any] | None) -> None:
     world = emulator.get_world()
-    for project in world["projects"]:
-        if project["project_id"] == "demo-ready":
-            project["iam_policy"] = policy
+    with_project_policy(world, "demo-ready", policy)
     emulator.put_world(world)
 
 
@@ -97,10 +96,11 @@ def test_permission_and_missing_project_are_403(gapic: Make) -> None:
         ({"bindings": [], "etag": "not base64!"}, "not base64"),
         ({"bindings": [], "version": 2}, "1 or 3"),
         ({"bindings": [], "audit": []}, "unknown keys"),
+        ({"resource": "projects/a/b", "bindings": []}, "is not projects/ID"),
     ],
 )
 def test_world_policies_are_validated(policy: dict[str, Any], message: str) -> None:
     from bootstrap.emulator.world import world_from_dict
 
     with pytest.raises(ValueError, match=message):
-        world_from_dict({"projects": [{"project_id": "demo-one", "iam_policy": policy}]})
+        world_from_dict({"iam_policies": [{"resource": "projects/demo-one", **policy}]})

@@ -139,7 +139,8 @@ def test_case_14_empty_preflight_means_missing_or_no_access(
     assert run.exit_code == 1
     detail = run.check("demo-api-disabled", "permissions")["detail"]
     assert "granted none of the permissions" in detail
-    assert "no role on the project or it is missing" in detail
+    # The project was read, so the caller has a role there: say what it lacks, not "no role".
+    assert "the caller can read the project" in detail and "no role" not in detail
     assert run.mutations() == []
 
 

@@ -258,9 +258,9 @@ def test_case_38_service_disabled_not_enabled_by_this_run_fails_at_once(
     assert run.exit_code == 1
     check = run.check("demo-api-disabled", "smoke:gpt-oss-120b@global")
     assert check["cause"] == "SERVICE_DISABLED"
-    assert "console.developers.google.com/apis/api/aiplatform.googleapis.com" in (
-        check["remedy"] + check["detail"]
-    )
+    # Explained from the project's state (billing on, the API off): the command that enables it.
+    assert "gcloud services enable aiplatform.googleapis.com" in check["remedy"]
+    assert "--project=demo-api-disabled" in check["remedy"]
     assert len(run.sent(r"/chat/completions$")) == 1, "no waiting for a change nobody made"
 
 
