@@ -39,8 +39,17 @@ def streamed_text(client: openai.OpenAI, model: str) -> str:
     return "".join((chunk.choices[0].delta.content or "") for chunk in stream if chunk.choices)
 
 
-def test_the_python_client_survives_token_expiry(cli: Cli, cli_env: Emulator) -> None:
-    with_app(cli_env, lifetime=300)
+@pytest.mark.parametrize(
+    "lifetime",
+    [
+        3,  # a few seconds: google-auth refreshes before every request (inside its margin)
+        300,  # longer than that margin: the emulator expires it first, the 401 makes it refresh
+    ],
+)
+def test_the_python_client_survives_token_expiry(
+    cli: Cli, cli_env: Emulator, lifetime: int
+) -> None:
+    with_app(cli_env, lifetime=lifetime)
     result = cli("env", DEMO, "--project", "demo-ready", "--format", "python")
     assert result.exit_code == 0, result.output
     namespace: dict[str, Any] = {"__name__": "snippet"}
@@ -50,12 +59,12 @@ def test_the_python_client_survives_token_expiry(cli: Cli, cli_env: Emulator) ->
     model = namespace["MODEL"]
     assert streamed_text(client, model)
     first_token = credentials.token
-    cli_env.advance(301)  # expired for the emulator; google-auth still thinks it has 5 minutes
+    cli_env.advance(lifetime + 1)  # past the token's lifetime, for the emulator
     fixed = openai.OpenAI(base_url=namespace["BASE_URL"], api_key=first_token, max_retries=0)
     with pytest.raises(openai.AuthenticationError) as expired:
         streamed_text(fixed, model)
     assert "ACCESS_TOKEN_EXPIRED" in json.dumps(expired.value.body)
-    assert streamed_text(client, model)  # the 401 made it refresh, once, and go on
+    assert streamed_text(client, model)  # refreshed (before expiry, or once on the 401)
     assert credentials.token != first_token
     mints = [e for e in cli_env.journal() if e["path"].endswith(":generateAccessToken")]
     assert len(mints) == 2

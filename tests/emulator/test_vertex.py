@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import statistics
 import time
 from typing import Any
 
@@ -121,8 +122,10 @@ def test_chunk_gaps_match_token_interval(emulator: Emulator) -> None:
     arrivals = [time.perf_counter() for _ in stream]
     # Between token chunks only: skip the ttft gap and the finish / [DONE] tail.
     gaps = [b - a for a, b in itertools.pairwise(arrivals[1:-1])]
-    assert gaps and all(0.025 < g < 0.1 for g in gaps), gaps
-    assert 0.03 < sum(gaps) / len(gaps) < 0.06
+    # Paced, not burst: most gaps near 40 ms and the median on it. A loaded machine may delay
+    # one chunk (a long gap, then a short one), so single outliers are allowed.
+    assert gaps and sum(0.025 < g < 0.1 for g in gaps) >= 0.8 * len(gaps), gaps
+    assert 0.03 < statistics.median(gaps) < 0.06, gaps
 
 
 def test_length_with_empty_content_when_budget_is_reasoning(emulator: Emulator) -> None:
