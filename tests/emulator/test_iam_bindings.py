@@ -6,9 +6,7 @@ the GAPIC client and gcloud."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from googleapiclient import discovery
 
 from bootstrap.emulator.iam import role_holds
 from bootstrap.emulator.inprocess import Emulator
+from tests.emulator.test_gcloud import gcloud
 from tests.iam_support import project_policy, with_project_policy
 
 Make = Callable[..., Any]
@@ -199,23 +198,3 @@ def test_gcloud_get_and_add_binding(emulator: Emulator, tmp_path: Path) -> None:
     )
     after = project_policy(emulator.get_world(), "demo-ready")
     assert after["bindings"] == [kept, {"role": "roles/aiplatform.user", "members": [MEMBER]}]
-
-
-def gcloud(emulator: Emulator, tmp_path: Path, *args: str) -> Any:
-    token = tmp_path / "token"
-    token.write_text("emulator-owner")
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"),
-        "CLOUDSDK_CORE_DISABLE_PROMPTS": "1",
-        "CLOUDSDK_CORE_DISABLE_USAGE_REPORTING": "true",
-        "CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK": "true",
-        "CLOUDSDK_AUTH_ACCESS_TOKEN_FILE": str(token),
-        "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER": emulator.base_url + "/",
-    }
-    done = subprocess.run(
-        ["gcloud", *args, "--format=json"], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else None
