@@ -1,6 +1,6 @@
 """`make bench`: run the scenarios, print each figure against its target, record the results.
 
-    .venv/bin/python -m bench [SCENARIO ...]      (1-6 or names; default all)
+    .venv/bin/python -m bench [SCENARIO ...]      (1-7 or names; default all)
 
 Writes bench/results/latest.json and the table in docs/benchmarks.md (between its markers).
 Exit 1 when a scenario's work was not done (the journal did not show it) or it crashed; a missed
