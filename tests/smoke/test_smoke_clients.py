@@ -48,6 +48,7 @@ def test_one_sdk_client_sends_each_request_with_its_own_token(emulator: Emulator
         chats = ChatStreams(http, 5.0, f"{emulator.base_url}/v1")
         first = chats.open(chat_url(emulator), BODY, TOKEN, 5.0)
         assert first.status_code == 200
+        list(first.iter_lines())  # to its end: no stream left open in the emulator
         first.close()
         with pytest.raises(openai.APIStatusError) as refused:
             chats.open(chat_url(emulator), BODY, "not-a-token", 5.0)
@@ -106,6 +107,7 @@ def test_the_shared_client_stamps_when_the_request_was_written(emulator: Emulato
             chat_url(emulator), BODY, TOKEN, 5.0
         )
         headers_at = time.monotonic()
+        list(response.iter_lines())
         response.close()
     written = sent_at(response)
     assert written is not None and before <= written <= headers_at
