@@ -280,14 +280,16 @@ def set_iam_policy(store: Store, call: Call) -> Reply:
             409, "ABORTED", "There were concurrent policy changes. Please retry the whole "
             "read-modify-write with exponential backoff.",
         )  # fmt: skip
-    bindings = [dict(b) for b in sent.get("bindings") or []]
+    paths = set(mask.replace(" ", "").split(","))
+    kept = (sent.get("bindings") or []) if "bindings" in paths else stored.bindings
+    bindings = [dict(b) for b in kept]
     conditional = any("condition" in b for b in bindings)
     if conditional and int(sent.get("version") or 1) < 3:
         raise google_errors.ApiError(
             400, "INVALID_ARGUMENT", "Conditions are only supported in policy version 3; set "
             "the policy's version to 3.",
         )  # fmt: skip
-    audit = sent.get("auditConfigs") if "auditConfigs" in mask else stored.audit_configs
+    audit = sent.get("auditConfigs") if "auditConfigs" in paths else stored.audit_configs
     written = IamPolicy(
         resource=stored.resource,
         bindings=bindings,

@@ -158,6 +158,7 @@ def test_set_keeps_audit_configs_unless_the_mask_names_them(emulator: Emulator) 
     body = {"policy": {"etag": kept["etag"], "auditConfigs": []}, "updateMask": "auditConfigs"}
     cleared = crm.setIamPolicy(resource="projects/demo-ready", body=body).execute()
     assert "auditConfigs" not in cleared
+    assert cleared["bindings"] == kept["bindings"]  # not in the mask: kept as they were
 
 
 def test_a_condition_needs_version_3_and_a_stale_etag_is_409(emulator: Emulator) -> None:
