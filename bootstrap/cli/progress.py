@@ -137,6 +137,8 @@ class _State:
             self.smoke = event
             return None
         project = self.in_flight.get(project_id)
+        if project is None and isinstance(event, Waiting | Waited):
+            return None  # after the project's reconcile (the smoke phase's waits): logged only
         if project is None:
             if isinstance(event, Finished):
                 self.durations.append(0.0)

@@ -34,12 +34,14 @@ from bootstrap.jobs.smoke_state import explain_from_state
 from bootstrap.jobs.status import project_report, run_report
 from bootstrap.manifest.desired import DesiredProject
 from bootstrap.plan.model import ProjectPlan
+from bootstrap.reconcile.events import Wait, Waited, Waiting
 from bootstrap.reconcile.gates import wait_until
 from bootstrap.reconcile.options import RunOptions
 from bootstrap.reconcile.results import EventSink, ProjectResult
 from bootstrap.reconcile.run import Reconciler
 from bootstrap.report.model import ProjectReport, RunReport
 from bootstrap.report.run import RunInfo
+from bootstrap.smoke.case import SmokeCase
 from bootstrap.smoke.suite import SmokeOptions, smoke_models
 
 
@@ -126,7 +128,22 @@ def _smoke_ready(
             (granted := checks.get((project_id, access_check(member)))) is not None
             and granted.status is CheckStatus.CHANGED
         ),
+        on_wait=partial(_tell_grant_wait, on_event) if on_event else None,
     )
+
+
+def _tell_grant_wait(
+    on_event: EventSink, cases: Sequence[SmokeCase], waited_s: float | None
+) -> None:
+    """The smoke phase waiting out IAM propagation, told per project as a propagation wait."""
+    for case in cases:
+        subject = access_check(case.run_as or "")
+        if waited_s is None:
+            on_event(case.project_id, Waiting(wait=Wait.PROPAGATION, subject=subject))
+        else:
+            on_event(
+                case.project_id, Waited(wait=Wait.PROPAGATION, subject=subject, waited_s=waited_s)
+            )
 
 
 def _verified_by_smoke(checks: Sequence[Check], smoke: Sequence[Check]) -> list[Check]:

@@ -22,6 +22,9 @@ IAM_PROPAGATION_S = 420.0
 FIRST_WAIT_S = 15.0
 
 Stream = Callable[[Sequence[SmokeCase]], list[list[Check]]]
+# Told before each wait (`waited_s` None) and after it (its length), with the cases it is for,
+# so a live view or a log can say why the smoke phase is quiet.
+OnWait = Callable[[Sequence[SmokeCase], float | None], None]
 
 
 def wait_out_grants(
@@ -31,6 +34,7 @@ def wait_out_grants(
     *,
     granted_now: Callable[[str, str], bool],
     sleep: Callable[[float], None],
+    on_wait: OnWait | None = None,
 ) -> list[list[Check]]:
     """`results` (each case's checks), with the refused streams of just-granted members run
     again until they pass or the bound is spent (then marked propagating)."""
@@ -42,7 +46,12 @@ def wait_out_grants(
                 results[i] = [_propagating(work[i], c, waited) for c in results[i]]
             break
         step = min(wait, IAM_PROPAGATION_S - waited)
+        waiting = [work[i] for i in denied]
+        if on_wait:
+            on_wait(waiting, None)
         sleep(step)
+        if on_wait:
+            on_wait(waiting, step)
         waited, wait = waited + step, wait * 2
         for i, checks in zip(denied, stream([work[i] for i in denied]), strict=True):
             results[i] = checks

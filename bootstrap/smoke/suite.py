@@ -21,7 +21,7 @@ from bootstrap.cloud.quota import ObservedQuotas, zero_quota_remedy
 from bootstrap.errors import BootstrapError, Cause
 from bootstrap.manifest.desired import DesiredModel, DesiredProject, SmokeSettings
 from bootstrap.smoke.case import SmokeCase
-from bootstrap.smoke.grants import Stream, wait_out_grants
+from bootstrap.smoke.grants import OnWait, Stream, wait_out_grants
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +44,7 @@ def smoke_models(
     sleep: Callable[[float], None],
     pool: Callable[[int], Executor] | None = None,
     granted_now: Callable[[str, str], bool] | None = None,
+    on_wait: OnWait | None = None,
 ) -> dict[str, list[Check]]:
     """One streaming smoke test per project x model x location; a case for which
     `blocker(project, alias@loc)` names a check (and its status) is not run and says so.
@@ -55,7 +56,9 @@ def smoke_models(
     stream = _streamer(cloud, smoke, concurrency=concurrency, as_of=as_of, sleep=sleep, pool=pool)
     results = stream(work)
     if granted_now is not None:
-        results = wait_out_grants(work, results, stream, granted_now=granted_now, sleep=sleep)
+        results = wait_out_grants(
+            work, results, stream, granted_now=granted_now, sleep=sleep, on_wait=on_wait
+        )
     quotas = _QuotaReads(cloud, work)
     for case, mine in zip(work, results, strict=True):
         by_project[case.project_id].extend(

@@ -115,6 +115,8 @@ def test_apply_grants_then_waits_out_propagation_and_proves_it(
         if e["path"].endswith("/chat/completions") and e["principal"] == APP
     ]
     assert streams == [403, 403, 403, 200]  # refused while the grant propagated (100 s)
+    # A piped run says why the smoke phase was quiet (each wait of 3 s or more, one line).
+    assert f"for propagation (access:{MEMBER})" in result.stderr
 
 
 def test_a_stream_as_the_principal_proves_access_the_policy_could_not(
