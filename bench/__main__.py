@@ -2,7 +2,9 @@
 
     .venv/bin/python -m bench [SCENARIO ...]      (1-7 or names; default all)
 
-Writes bench/results/latest.json and the table in docs/benchmarks.md (between its markers).
+Writes bench/results/latest.json and the table in docs/benchmarks.md (between its markers). A run
+of some scenarios keeps the others' last results (each result says when it was measured), so
+re-running one scenario never wipes the record of the rest.
 Exit 1 when a scenario's work was not done (the journal did not show it) or it crashed; a missed
 target is printed as MISSED and recorded, and does not change the exit code.
 """
@@ -10,6 +12,7 @@ target is printed as MISSED and recorded, and does not change the exit code.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import platform
 import subprocess
@@ -67,6 +70,27 @@ def show(result: dict[str, Any]) -> None:
         print(f"   {target['name']}: {target['value']} (target {target['target']}) {mark}")
 
 
+def with_earlier(
+    results: list[dict[str, Any]], latest: Path, chosen: list[str]
+) -> list[dict[str, Any]]:
+    """This run's results, then (when only some scenarios ran) the last recorded results of the
+    others, in scenario order; a failed run of a scenario replaces its earlier result too."""
+    if set(chosen) >= set(SCENARIOS) or not latest.is_file():
+        return results
+    record = json.loads(latest.read_text())
+    kept = [
+        {"measured": record.get("date", ""), **r}
+        for r in record.get("scenarios", [])
+        if _number(r) not in chosen
+    ]
+    return sorted([*results, *kept], key=_number)
+
+
+def _number(result: dict[str, Any]) -> str:
+    """`"4. quota-bound"` or `"4: FAILED"` -> `"4"`."""
+    return str(result["scenario"]).split(".")[0].split(":")[0]
+
+
 def main(argv: list[str]) -> int:
     chosen = argv or list(SCENARIOS)
     started = dt.datetime.now(dt.UTC)
@@ -82,21 +106,23 @@ def main(argv: list[str]) -> int:
                 result = s.new_result(f"{key}: FAILED", error=str(error)[:2000])
                 broken.append(key)
             result["seconds"] = round(time.perf_counter() - began, 1)
+            result["measured"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             show(result)
             results.append(result)
     load = emulator_load()
     print("\n== emulator throughput (bench/emulator_load.py --requests 5000)")
     for line in load["output"]:
         print(f"   {line}")
+    latest = h.ROOT / "bench" / "results" / "latest.json"
     record = {
         "date": started.isoformat(timespec="seconds"),
         "machine": machine(),
         "command": "make bench  (.venv/bin/python -m bench " + " ".join(argv) + ")",
         "total_s": round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1),
-        "scenarios": results,
+        "scenarios": with_earlier(results, latest, chosen),
         "emulator_load": load,
     }
-    write_json(record, h.ROOT / "bench" / "results" / "latest.json")
+    write_json(record, latest)
     write_markdown(record, h.ROOT / "docs" / "benchmarks.md")
     missed = [t["name"] for r in results for t in r["targets"] if not t["met"]]
     print(f"\ntotal {record['total_s']} s; targets missed: {len(missed)}")

@@ -37,10 +37,11 @@ def table(record: dict[str, Any]) -> str:
             )
         if not result["targets"]:
             lines.append(f"| {result['scenario']} | (no figures) | | | **no** |")
-    lines += ["", "| scenario | measured figures |", "|---|---|"]
+    lines += ["", "| scenario | measured | figures |", "|---|---|---|"]
     for result in record["scenarios"]:
         figures = ", ".join(f"{k} = {v}" for k, v in result["figures"].items())
-        lines.append(f"| {result['scenario']} | {figures} |")
+        when = result.get("measured", record["date"])
+        lines.append(f"| {result['scenario']} | {when} | {figures} |")
     load = record.get("emulator_load", {}).get("output", [])
     if load:
         lines += [
