@@ -22,9 +22,12 @@ from bootstrap.cloud.observed import (
     BillingAccountInfo,
     ModelAccess,
     Observed,
+    ObservedBilling,
     ObservedModel,
+    ObservedProject,
     PermissionReport,
     ProjectState,
+    ServiceState,
 )
 from bootstrap.cloud.org_policy import (
     ALLOWED_MODELS,
@@ -131,17 +134,7 @@ class Observer:
         principals, its IAM policy (read only, concurrently). The first three come from the
         inventory instead when its view of the project is compliant."""
         cloud, project_id = self.cloud, desired.project_id
-        view = compliant_view(self.inventory, desired) if self.inventory is not None else None
-        if view is not None:
-            with self._judged_lock:
-                self._judged.add(project_id)
-            project_f = _done(view.project)
-            billing_f = _done(view.billing)
-            services_f = _done(view.services)
-        else:
-            project_f = self._read(cloud.get_project, project_id)
-            billing_f = self._read(cloud.get_billing, project_id)
-            services_f = self._read(cloud.get_services, project_id, desired.services)
+        project_f, billing_f, services_f = self._core_reads(desired)
         policy_f = (
             self._read(cloud.get_project_iam_policy, project_id) if desired.principals else None
         )
@@ -155,11 +148,8 @@ class Observer:
             for location in model.locations
         ]
         wanted = [(m.publisher_model, loc) for m in desired.models for loc in m.locations]
-        quota_f = (
-            self._read(cloud.get_model_quotas, project_id, wanted)
-            if self.quota and wanted
-            else None
-        )
+        reads_quota = self.quota and bool(wanted)
+        quota_f = self._read(cloud.get_model_quotas, project_id, wanted) if reads_quota else None
         failures: dict[str, Failure] = {}
         collect = self._collect
         project = collect(project_f, failures, "project")
@@ -187,6 +177,23 @@ class Observer:
             quotas=self._quotas(quota_f, failures, wanted),
             failures=failures,
         )
+
+    def _core_reads(
+        self, desired: DesiredProject
+    ) -> tuple[Future[ObservedProject], Future[ObservedBilling], Future[dict[str, ServiceState]]]:
+        """The project, its billing and its APIs: from the inventory when its view of the
+        project is compliant (and the project counted as judged from it), else read directly."""
+        view = compliant_view(self.inventory, desired) if self.inventory is not None else None
+        if view is None:
+            cloud, project_id = self.cloud, desired.project_id
+            return (
+                self._read(cloud.get_project, project_id),
+                self._read(cloud.get_billing, project_id),
+                self._read(cloud.get_services, project_id, desired.services),
+            )
+        with self._judged_lock:
+            self._judged.add(desired.project_id)
+        return _done(view.project), _done(view.billing), _done(view.services)
 
     def judged_from_inventory(self, project_id: str) -> bool:
         with self._judged_lock:
