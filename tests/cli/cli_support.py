@@ -27,6 +27,24 @@ OWNER = "owner@bootstrap-emulator.iam.gserviceaccount.com"
 VIEWER = "viewer@bootstrap-emulator.iam.gserviceaccount.com"
 
 
+_ONE_PROJECT = """\
+version: 1
+smoke_test: {{enabled: true, timeout_s: 30, max_tokens: 64}}
+projects:
+  - project_id: {project}
+    models:
+      - model: gpt-oss-120b
+        locations: [global]
+        enable: true{extra}
+"""
+
+
+def one_project(project: str, extra: str = "") -> str:
+    """A manifest of one project wanting gpt-oss-120b in global (enable: true), with a short
+    smoke test; `extra` adds lines to the model entry (indent them by 8 spaces)."""
+    return _ONE_PROJECT.format(project=project, extra=extra)
+
+
 @dataclass
 class CliResult:
     exit_code: int

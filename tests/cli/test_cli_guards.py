@@ -13,23 +13,13 @@ from typing import Any
 import pytest
 
 from bootstrap.emulator.inprocess import Emulator
-from tests.cli.cli_support import APIS, MODEL_120B, OPEN_ACCOUNT, Cli, mutating
+from tests.cli.cli_support import APIS, MODEL_120B, OPEN_ACCOUNT, Cli, mutating, one_project
 
 CASES = {
     "guard-org-policy": "ORG_POLICY_DENIED",
     "guard-perimeter": "VPC_SC_BLOCKED",
     "guard-quota-zero": "QUOTA_ZERO",
 }
-MANIFEST = """\
-version: 1
-smoke_test: {{enabled: true, timeout_s: 30, max_tokens: 64}}
-projects:
-  - project_id: {project}
-    models:
-      - model: gpt-oss-120b
-        locations: [global]
-        enable: true
-"""
 
 
 def _project(project_id: str, number: str, *, enabled: bool) -> dict[str, Any]:
@@ -92,7 +82,7 @@ def test_guard_is_reported_with_its_cause_and_not_retried(
     project: str,
     command: str,
 ) -> None:
-    path = write_manifest(MANIFEST.format(project=project))
+    path = write_manifest(one_project(project))
     result = cli(command, path, "--format", "json")
     assert result.exit_code != 0, result.output
     assert "Traceback" not in result.output
@@ -106,7 +96,7 @@ def test_guard_is_reported_with_its_cause_and_not_retried(
 def test_apply_sends_no_enable_model_under_a_guard(
     cli: Cli, guarded: Emulator, write_manifest: Callable[[str], str], project: str
 ) -> None:
-    path = write_manifest(MANIFEST.format(project=project))
+    path = write_manifest(one_project(project))
     result = cli("apply", path, "--yes", "--format", "json")
     assert result.exit_code != 0, result.output
     assert CASES[project] in _causes(json.loads(result.stdout)), result.stdout
@@ -123,5 +113,5 @@ def test_an_allowed_model_passes_the_org_policy(
         MODEL_120B
     ]
     guarded.put_world(world)
-    result = cli("smoke", write_manifest(MANIFEST.format(project="guard-org-policy")))
+    result = cli("smoke", write_manifest(one_project("guard-org-policy")))
     assert result.exit_code == 0, result.output

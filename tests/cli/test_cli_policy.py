@@ -12,20 +12,10 @@ from typing import Any
 import pytest
 
 from bootstrap.emulator.inprocess import Emulator
-from tests.cli.cli_support import APIS, MODEL_120B, OPEN_ACCOUNT, Cli, mutating
+from tests.cli.cli_support import APIS, MODEL_120B, OPEN_ACCOUNT, Cli, mutating, one_project
 
 MODELS = "constraints/vertexai.allowedModels"
 SERVICES = "constraints/gcp.restrictServiceUsage"
-MANIFEST = """\
-version: 1
-smoke_test: {{enabled: true, timeout_s: 30, max_tokens: 64}}
-projects:
-  - project_id: {project}
-    models:
-      - model: gpt-oss-120b
-        locations: [global]
-        enable: true
-"""
 
 
 def _world(emulator: Emulator, *policies: dict[str, Any], enabled: bool = False) -> None:
@@ -56,7 +46,7 @@ def _reads(emulator: Emulator) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def manifest(write_manifest: Callable[[str], str]) -> str:
-    return write_manifest(MANIFEST.format(project="policy-app"))
+    return write_manifest(one_project("policy-app"))
 
 
 @pytest.mark.parametrize(("command", "code"), [("plan", 3), ("audit", 2), ("apply", 3)])

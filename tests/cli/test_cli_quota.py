@@ -13,21 +13,11 @@ from typing import Any
 import pytest
 
 from bootstrap.emulator.inprocess import Emulator
-from tests.cli.cli_support import APIS, MODEL_120B, OPEN_ACCOUNT, Cli
+from tests.cli.cli_support import APIS, MODEL_120B, OPEN_ACCOUNT, Cli, one_project
 from tests.error_payloads import envelope, error_info
 
 QUOTA = "quota:gpt-oss-120b@global"
 SMOKE = "smoke:gpt-oss-120b@global"
-MANIFEST = """\
-version: 1
-smoke_test: {{enabled: true, timeout_s: 30, max_tokens: 64}}
-projects:
-  - project_id: {project}
-    models:
-      - model: gpt-oss-120b
-        locations: [global]
-        enable: true{extra}
-"""
 # Row 22's MaaS 429 as public reports show it: no ErrorInfo and nothing that says "limit: 0".
 BUSY_429 = {
     "error": {
@@ -92,7 +82,7 @@ def _requests(emulator: Emulator, needle: str) -> list[dict[str, Any]]:
 def test_zero_quota_is_quota_zero_before_any_call(
     cli: Cli, quota_world: Emulator, write_manifest: Callable[[str], str], command: str
 ) -> None:
-    path = write_manifest(MANIFEST.format(project="quota-zero", extra=""))
+    path = write_manifest(one_project("quota-zero"))
     result = cli(command, path, "--format", "json")
     assert "Traceback" not in result.output
     assert result.exit_code in (2, 3), result.output  # findings / a person must act, not an error
@@ -115,15 +105,13 @@ def test_zero_quota_is_quota_zero_before_any_call(
 def test_limits_are_reported_and_min_tokens_per_minute_is_a_finding(
     cli: Cli, quota_world: Emulator, write_manifest: Callable[[str], str]
 ) -> None:
-    ok = cli(
-        "plan", write_manifest(MANIFEST.format(project="quota-some", extra="")), "--format", "json"
-    )
+    ok = cli("plan", write_manifest(one_project("quota-some")), "--format", "json")
     check = _check(json.loads(ok.stdout), QUOTA)
     assert ok.exit_code == 0, ok.output
     assert check["status"] == "ok"
     assert check["metrics"]["requests_per_minute"] == 30
     assert check["metrics"]["input_tokens_per_minute"] == 50000
-    wanting = MANIFEST.format(project="quota-some", extra="\n        min_tokens_per_minute: 100000")
+    wanting = one_project("quota-some", "\n        min_tokens_per_minute: 100000")
     low = cli("plan", write_manifest(wanting), "--format", "json")
     check = _check(json.loads(low.stdout), QUOTA)
     assert low.exit_code == 3, low.output
@@ -141,7 +129,7 @@ def test_unreadable_quota_is_a_warning_never_an_error(
     command: tuple[str, ...],
 ) -> None:
     monkeypatch.setenv("BOOTSTRAP_EMULATOR_TOKEN", "no-quota")
-    path = write_manifest(MANIFEST.format(project="quota-some", extra=""))
+    path = write_manifest(one_project("quota-some"))
     result = cli(*command, path, "--format", "json")
     assert "Traceback" not in result.output
     assert result.exit_code == 0, result.output
@@ -159,9 +147,7 @@ def test_smoke_429_for_a_zero_quota_is_quota_zero(
         {"rules": [{"match": {"method": "POST", "path": "chat/completions"}, "times": -1,
                     "status": 429, "body": BUSY_429}]}
     )  # fmt: skip
-    result = cli(
-        "smoke", write_manifest(MANIFEST.format(project="quota-zero", extra="")), "--format", "json"
-    )
+    result = cli("smoke", write_manifest(one_project("quota-zero")), "--format", "json")
     assert "Traceback" not in result.output
     assert result.exit_code != 0
     check = _check(json.loads(result.stdout), SMOKE)
@@ -181,9 +167,7 @@ def test_ordinary_429_is_still_rate_limited_and_retried(
         {"rules": [{"match": {"method": "POST", "path": "chat/completions"}, "times": -1,
                     "status": 429, "body": BUSY_429}]}
     )  # fmt: skip
-    result = cli(
-        "smoke", write_manifest(MANIFEST.format(project="quota-some", extra="")), "--format", "json"
-    )
+    result = cli("smoke", write_manifest(one_project("quota-some")), "--format", "json")
     assert "Traceback" not in result.output
     check = _check(json.loads(result.stdout), SMOKE)
     assert check["cause"] == "RATE_LIMITED", check
@@ -193,7 +177,7 @@ def test_ordinary_429_is_still_rate_limited_and_retried(
 def test_audit_can_leave_quota_reads_out(
     cli: Cli, quota_world: Emulator, write_manifest: Callable[[str], str]
 ) -> None:
-    path = write_manifest(MANIFEST.format(project="quota-some", extra=""))
+    path = write_manifest(one_project("quota-some"))
     result = cli("audit", path, "--skip", "quota", "--no-smoke", "--format", "json")
     assert result.exit_code == 0, result.output
     check = _check(json.loads(result.stdout), QUOTA)
@@ -220,7 +204,7 @@ def test_cloud_quotas_api_off_on_the_quota_project_is_a_warning_naming_it(
     quota_world.add_faults(
         {"rules": [{"match": {"path": "/quotaInfos"}, "times": -1, "status": 403, "body": body}]}
     )
-    path = write_manifest(MANIFEST.format(project="quota-some", extra=""))
+    path = write_manifest(one_project("quota-some"))
     result = cli("plan", path, "--format", "json")
     assert result.exit_code == 0, result.output
     check = _check(json.loads(result.stdout), QUOTA)
