@@ -299,6 +299,32 @@ def _about(case: SmokeCase, message: str) -> str:
     return message if message.startswith(prefix) else f"{prefix} {message[:1].lower()}{message[1:]}"
 
 
+def _tasks(cases: Sequence[SmokeCase], checks: frozenset[str]) -> list[tuple[str, SmokeCase]]:
+    """(kind, case) for every check to run: the stream, then `tools` / `json` when asked."""
+    unknown = set(checks) - {"tools", "json"}
+    if unknown:
+        raise ValueError(f"unknown smoke checks: {', '.join(sorted(unknown))} (tools, json)")
+    kinds = ["smoke", *(kind for kind in ("tools", "json") if kind in checks)]
+    return [(kind, case) for case in cases for kind in kinds]
+
+
+def _chat_streams(
+    cases: Sequence[SmokeCase],
+    settings: SmokeSettings,
+    http: httpx.Client,
+    vertex_root: Callable[[str], str],
+) -> ChatStreams:
+    """The run's one SDK client, its smoke requests built here rather than in the burst."""
+    _warm_up_sdk(cases[0], settings)
+    first = cases[0]
+    base_url = openai_base_url(
+        first.project_id, first.location, api_root=vertex_root(first.location)
+    )
+    chats = ChatStreams(http, settings.timeout_s, base_url)
+    chats.prepare(_smoke_body(settings, case) for case in cases)
+    return chats
+
+
 def run_smoke(
     cases: Sequence[SmokeCase],
     *,
@@ -320,22 +346,12 @@ def run_smoke(
     Ctrl-C ends it). `pool(workers)` makes the thread pool (a command passes its clock's
     `worker_pool`, so a fast-forward clock counts the streams as its workers).
     """
-    unknown = set(checks) - {"tools", "json"}
-    if unknown:
-        raise ValueError(f"unknown smoke checks: {', '.join(sorted(unknown))} (tools, json)")
-    kinds = ["smoke", *(kind for kind in ("tools", "json") if kind in checks)]
-    tasks = [(kind, case) for case in cases for kind in kinds]
+    tasks = _tasks(cases, checks)
     if not tasks:
         return []
     workers = max(1, min(concurrency, len(tasks)))
     http = http_client or clients.http_client(workers, settings.timeout_s)
-    _warm_up_sdk(cases[0], settings)
-    first = cases[0]
-    base_url = openai_base_url(
-        first.project_id, first.location, api_root=vertex_root(first.location)
-    )
-    chats = ChatStreams(http, settings.timeout_s, base_url)
-    chats.prepare(_smoke_body(settings, case) for case in cases)  # here, not in the burst
+    chats = _chat_streams(cases, settings, http, vertex_root)
     deadlines = Deadlines()
     runner = _Runner(
         settings=settings,
