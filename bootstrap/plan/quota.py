@@ -109,23 +109,7 @@ def _judge(d: Draft, name: str, model: DesiredModel, location: str, quota: Model
             metrics=metrics,
         )
         return
-    wanted = model.min_tokens_per_minute
-    tokens = quota.tokens_per_minute
-    if wanted is not None and tokens is not None and tokens != UNLIMITED and tokens < wanted:
-        low = min(
-            (lim for lim in quota.limits if lim.kind == INPUT_TOKENS and lim.value != UNLIMITED),
-            key=lambda lim: lim.value,
-        )
-        _add(
-            d,
-            name,
-            CheckStatus.ACTION_REQUIRED,
-            f"Project {d.pid}: {model.alias} in {location} may use {tokens} input tokens per "
-            f"minute ({low.quota_id}), below the manifest's min_tokens_per_minute {wanted}.",
-            remedy=f"Request at least {wanted} at {quota_console(d.pid)}, or: "
-            + preference_command(d.pid, low, location, model_id, str(wanted)),
-            metrics=metrics,
-        )
+    if _below_minimum(d, name, model, location, quota):
         return
     _add(
         d,
@@ -134,6 +118,32 @@ def _judge(d: Draft, name: str, model: DesiredModel, location: str, quota: Model
         f"Project {d.pid}: {model.alias} in {location} may use {_describe(quota)}.",
         metrics=metrics,
     )
+
+
+def _below_minimum(
+    d: Draft, name: str, model: DesiredModel, location: str, quota: ModelQuota
+) -> bool:
+    """A finding when the input-token limit is under the manifest's min_tokens_per_minute."""
+    wanted = model.min_tokens_per_minute
+    tokens = quota.tokens_per_minute
+    if wanted is None or tokens is None or tokens == UNLIMITED or tokens >= wanted:
+        return False
+    low = min(
+        (lim for lim in quota.limits if lim.kind == INPUT_TOKENS and lim.value != UNLIMITED),
+        key=lambda lim: lim.value,
+    )
+    model_id = model.publisher_model.rsplit("/", 1)[-1]
+    _add(
+        d,
+        name,
+        CheckStatus.ACTION_REQUIRED,
+        f"Project {d.pid}: {model.alias} in {location} may use {tokens} input tokens per "
+        f"minute ({low.quota_id}), below the manifest's min_tokens_per_minute {wanted}.",
+        remedy=f"Request at least {wanted} at {quota_console(d.pid)}, or: "
+        + preference_command(d.pid, low, location, model_id, str(wanted)),
+        metrics=_metrics(quota),
+    )
+    return True
 
 
 def _unreadable(d: Draft, name: str) -> None:
