@@ -81,20 +81,14 @@ class Asset:
     def _pages(self, request: dict[str, Any]) -> Iterator[list[Any]]:
         """Each page's results of one search, one call through the Caller per page; a page is
         handled before the next is read, so 10,000 projects never sit in memory as protos."""
-        token = ""
-        while True:
-            page = self._caller.call(
-                "cloudasset.searchAllResources",
-                lambda t, r={**request, "page_token": token}: self._client.search_all_resources(  # type: ignore[misc]
-                    request=r, retry=None, timeout=t
-                ),
-                bucket=_SEARCH,
-                context=CallContext(),
-            )
+        for page in self._caller.pages(
+            "cloudasset.searchAllResources",
+            lambda r, t: self._client.search_all_resources(request=r, retry=None, timeout=t),
+            request,
+            bucket=_SEARCH,
+            context=CallContext(),
+        ):
             yield list(page.results)
-            token = page.next_page_token
-            if not token:
-                return
 
     def search(self, scope: str, *, services: Sequence[str]) -> InventorySearch:
         """The projects under `scope` (nested folders included) and which of `services` each
@@ -146,21 +140,16 @@ class Asset:
 
     def billing_links(self, account: str) -> dict[str, ObservedBilling]:
         """Every project linked to `account` (billingAccounts.projects.list), by project id."""
-        links: dict[str, ObservedBilling] = {}
-        token = ""
         name = f"billingAccounts/{account.removeprefix('billingAccounts/')}"
-        while True:
-            request = {"name": name, "page_size": BILLING_PAGE_SIZE, "page_token": token}
-            page = self._caller.call(
-                "cloudbilling.billingAccounts.projects.list",
-                lambda t, r=request: self._billing.list_project_billing_info(  # type: ignore[misc]
-                    request=r, retry=None, timeout=t
-                ),
-                bucket=_BILLING_READ,
-                context=CallContext(),
-            )
-            for info in page.project_billing_info:
-                links[info.project_id] = observed_billing(info)
-            token = page.next_page_token
-            if not token:
-                return links
+        pages = self._caller.pages(
+            "cloudbilling.billingAccounts.projects.list",
+            lambda r, t: self._billing.list_project_billing_info(request=r, retry=None, timeout=t),
+            {"name": name, "page_size": BILLING_PAGE_SIZE},
+            bucket=_BILLING_READ,
+            context=CallContext(),
+        )
+        return {
+            info.project_id: observed_billing(info)
+            for page in pages
+            for info in page.project_billing_info
+        }

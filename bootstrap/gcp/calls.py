@@ -13,9 +13,10 @@ each wait is told to `notify` as a `RetryEvent`.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 from bootstrap.causes.context import CallContext
 from bootstrap.clock import Clock
@@ -150,6 +151,27 @@ class Caller:
             raise
         except Exception as exc:
             raise BootstrapError(self._failure(exc, context, api=api)) from exc
+
+    def pages(
+        self,
+        method: str,
+        list_page: Callable[[dict[str, Any], float], Any],
+        request: dict[str, Any],
+        *,
+        bucket: str,
+        context: CallContext,
+    ) -> Iterator[Any]:
+        """Each page of a paged list call, following `next_page_token` until it is empty; every
+        page is one `call` (`list_page(request, timeout_s)`), read only when the previous one has
+        been handled."""
+        token = ""
+        while True:
+            send = partial(list_page, {**request, "page_token": token})
+            page = self.call(method, send, bucket=bucket, context=context)
+            yield page
+            token = page.next_page_token
+            if not token:
+                return
 
     def _pacer(self, bucket: str, weight: float, notify: Notify | None) -> Callable[[], float]:
         """Before each attempt: stop if the endpoint is dead, then wait (holding nothing) for a

@@ -176,42 +176,26 @@ class Projects:
 
     def search(self, *, parent: str) -> Iterator[ObservedProject]:
         """Every project directly under `parent` (query `parent:<parent>`), page by page."""
-        context = CallContext()
-        token = ""
-        while True:
-            request = {"query": f"parent:{parent}", "page_token": token}
-            page = self._caller.call(
-                "resourcemanager.projects.search",
-                lambda t, r=request: self._projects.search_projects(  # type: ignore[misc]
-                    request=r, retry=None, timeout=t
-                ),
-                bucket=_SEARCH,
-                context=context,
-            )
+        for page in self._caller.pages(
+            "resourcemanager.projects.search",
+            lambda r, t: self._projects.search_projects(request=r, retry=None, timeout=t),
+            {"query": f"parent:{parent}"},
+            bucket=_SEARCH,
+            context=CallContext(),
+        ):
             for project in page.projects:
                 yield observed_project(project)
-            token = page.next_page_token
-            if not token:
-                return
 
     def list_folders(self, parent: str) -> list[str]:
         """The names (`folders/N`) of the active folders directly under `parent`, every page."""
-        names: list[str] = []
-        token = ""
-        while True:
-            request = {"parent": parent, "page_token": token}
-            page = self._caller.call(
-                "resourcemanager.folders.list",
-                lambda t, r=request: self._folders.list_folders(  # type: ignore[misc]
-                    request=r, retry=None, timeout=t
-                ),
-                bucket=_READ,
-                context=CallContext(),
-            )
-            names.extend(folder.name for folder in page.folders)
-            token = page.next_page_token
-            if not token:
-                return names
+        pages = self._caller.pages(
+            "resourcemanager.folders.list",
+            lambda r, t: self._folders.list_folders(request=r, retry=None, timeout=t),
+            {"parent": parent},
+            bucket=_READ,
+            context=CallContext(),
+        )
+        return [folder.name for page in pages for folder in page.folders]
 
     def get_iam_policy(self, project_id: str) -> ObservedIamPolicy:
         """projects.getIamPolicy, asking for policy version 3 so conditional bindings come back."""

@@ -61,22 +61,15 @@ class Quotas:
 
     def _list(self, project_id: str, service: str) -> tuple[Iterable[QuotaRow], int]:
         parent = f"projects/{project_id}/locations/global/services/{service}"
-        context = CallContext(project_id=project_id)
         rows: list[QuotaRow] = []
-        token = ""
         pages = 0
-        while True:
-            request = {"parent": parent, "page_size": PAGE_SIZE, "page_token": token}
-            page = self._caller.call(
-                "cloudquotas.quotaInfos.list",
-                lambda t, r=request: self._client.list_quota_infos(  # type: ignore[misc]
-                    request=r, retry=None, timeout=t
-                ),
-                bucket=_READ,
-                context=context,
-            )
+        for page in self._caller.pages(
+            "cloudquotas.quotaInfos.list",
+            lambda r, t: self._client.list_quota_infos(request=r, retry=None, timeout=t),
+            {"parent": parent, "page_size": PAGE_SIZE},
+            bucket=_READ,
+            context=CallContext(project_id=project_id),
+        ):
             pages += 1
             rows.extend(quota_row(info) for info in page.quota_infos)
-            token = page.next_page_token
-            if not token:
-                return rows, pages
+        return rows, pages
