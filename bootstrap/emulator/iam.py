@@ -118,14 +118,14 @@ def binding_grants(binding: dict[str, Any], members: tuple[str, ...], permission
     return any(str(m).lower() in members for m in binding.get("members") or [])
 
 
-def policy_grants(policy: dict[str, Any] | None, email: str, permission: str) -> bool:
+def policy_grants(bindings: list[dict[str, Any]], email: str, permission: str) -> bool:
     members = member_names(email)
-    return any(binding_grants(b, members, permission) for b in (policy or {}).get("bindings", []))
+    return any(binding_grants(b, members, permission) for b in bindings)
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyView:
-    """The policy the data plane still enforces while a change propagates (until `until`)."""
+    """The bindings the data plane still enforces while a change propagates (until `until`)."""
 
-    policy: dict[str, Any]
+    bindings: list[dict[str, Any]]
     until: float

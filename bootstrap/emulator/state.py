@@ -196,8 +196,8 @@ class Store:
             granted = principal.grants.get(scope)
             if granted and ("*" in granted or permission in granted):
                 return True
-            policy = self.enforced_policy(scope, data_plane=data_plane)
-            if policy is not None and policy_grants(policy, principal.email, permission):
+            bindings = self.enforced_bindings(scope, data_plane=data_plane)
+            if bindings and policy_grants(bindings, principal.email, permission):
                 return True
         return False
 
@@ -217,7 +217,7 @@ class Store:
         lag = float(self.world.timing.iam_propagation_s)
         old = self.policies.get(policy.resource)
         if lag > 0:
-            before = {"bindings": old.bindings} if old else {}
+            before = old.bindings if old else []
             self.stale_policies[policy.resource] = PolicyView(before, self.clock.elapsed() + lag)
         if old is None:
             self.world.iam_policies.append(policy)
@@ -225,15 +225,17 @@ class Store:
             self.world.iam_policies[self.world.iam_policies.index(old)] = policy
         self.policies[policy.resource] = policy
 
-    def enforced_policy(self, scope: str, *, data_plane: bool) -> dict[str, Any] | None:
+    def enforced_bindings(self, scope: str, *, data_plane: bool) -> list[dict[str, Any]]:
+        """The scope's bindings as a call sees them (the data plane: as they were, during the
+        propagation lag of a change); none for `*` or a resource without a policy."""
         if scope == "*":
-            return None
+            return []
         key = self.policy_key(scope)
         view = self.stale_policies.get(key) if data_plane else None
         if view is not None and self.clock.elapsed() < view.until:
-            return view.policy
+            return view.bindings
         policy = self.policies.get(key)
-        return {"bindings": policy.bindings} if policy else None
+        return policy.bindings if policy else []
 
     def require(self, principal: Principal, permission: str, resource: str, *, domain: str) -> None:
         if not self.allowed(principal, permission, resource):
