@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, Protocol, TypeVar, runtime_checkable
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -380,17 +380,14 @@ class WorkerPool(Executor):
         self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
-@runtime_checkable
-class WrappingClock(Protocol):
-    """A clock that adds behaviour to another one (bootstrap.cancel.CancellableClock)."""
-
-    @property
-    def inner(self) -> Clock: ...
-
-
 def unwrap(clock: Clock) -> Clock:
-    while isinstance(clock, WrappingClock):
-        clock = clock.inner
+    """The clock under any wrappers: a clock that adds behaviour to another one
+    (bootstrap.cancel.CancellableClock) names it `inner`. An attribute lookup, not an isinstance
+    of a runtime-checkable Protocol: this runs several times per request, and that isinstance
+    walks the Protocol's members each time."""
+    inner: Clock | None = getattr(clock, "inner", None)
+    while inner is not None:
+        clock, inner = inner, getattr(inner, "inner", None)
     return clock
 
 

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import requests.adapters
 from google.auth import credentials as auth_credentials
 from google.auth.transport.requests import AuthorizedSession
 from google.cloud import (
@@ -54,6 +53,7 @@ from bootstrap.gcp.projects import Projects
 from bootstrap.gcp.quotas import Quotas
 from bootstrap.gcp.ratelimit import RateLimiter
 from bootstrap.gcp.services import Services
+from bootstrap.gcp.sessions import tune_session
 from bootstrap.gcp.settings import DEFAULT_EMULATOR_TOKEN, CloudSettings
 from bootstrap.gcp.vertex import Vertex
 
@@ -61,17 +61,6 @@ from bootstrap.gcp.vertex import Vertex
 EMULATOR_LOGIN_REMEDY = (
     "set BOOTSTRAP_EMULATOR_TOKEN to a token the emulator's world knows (default emulator-owner)"
 )
-
-
-def tune_session(session: requests.Session, concurrency: int) -> None:
-    """Pool sized to the concurrency, no urllib3 retries, no silent 401 refresh: ours do both."""
-    adapter = requests.adapters.HTTPAdapter(
-        pool_connections=4, pool_maxsize=max(1, concurrency), max_retries=0
-    )
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    if isinstance(session, AuthorizedSession):
-        session._refresh_status_codes = ()
 
 
 def _gapic(cls: Any, credentials: auth_credentials.Credentials, settings: CloudSettings) -> Any:
