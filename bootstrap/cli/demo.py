@@ -16,7 +16,14 @@ from bootstrap.cli.runtime import guarded
 from bootstrap.cli.wiring import connect, emit_report, load_desired
 
 if TYPE_CHECKING:
+    from bootstrap.exitcodes import Command
+    from bootstrap.manifest.desired import SmokeSettings
+    from bootstrap.reconcile.options import RunOptions
     from bootstrap.report.model import RunReport
+    from bootstrap.smoke.suite import SmokeOptions
+
+    # One demo step: its name, command, run options, smoke options and what it is for.
+    _Step = tuple[str, Command, RunOptions, SmokeOptions, str]
 
 
 @click.command()
@@ -59,23 +66,10 @@ def _plan_apply_audit(path: Path, date: dt.date, outputs: tuple[str, ...]) -> Ru
     from bootstrap.exitcodes import Command
     from bootstrap.jobs.demo import emulator_environment
     from bootstrap.jobs.pipelines import run_job
-    from bootstrap.reconcile.options import RunOptions
-    from bootstrap.smoke.suite import SmokeOptions
 
     desired = load_desired([str(path)], date)
     projects = list(desired.projects)
-    no_smoke = SmokeOptions(enabled=False, settings=desired.smoke)
-    steps = (
-        ("plan", Command.PLAN, RunOptions(as_of=date), no_smoke, "what would change (read only)"),
-        ("apply", Command.APPLY, RunOptions(as_of=date, apply=True), no_smoke, "make it so"),
-        (
-            "audit",
-            Command.AUDIT,
-            RunOptions(as_of=date),
-            SmokeOptions(enabled=True, settings=desired.smoke),
-            "prove it, with streaming smoke tests",
-        ),
-    )
+    steps = _steps(date, desired.smoke)
     with emulator_environment() as advance:
         clock = FastForwardClock(advance)
         relay = RetryRelay()
@@ -97,6 +91,26 @@ def _plan_apply_audit(path: Path, date: dt.date, outputs: tuple[str, ...]) -> Ru
                 )
             emit_report(report, "table", outputs if command is Command.AUDIT else ())
     return report
+
+
+def _steps(date: dt.date, settings: SmokeSettings) -> tuple[_Step, ...]:
+    """plan, apply, audit: each step's command, options and purpose (only the audit streams)."""
+    from bootstrap.exitcodes import Command
+    from bootstrap.reconcile.options import RunOptions
+    from bootstrap.smoke.suite import SmokeOptions
+
+    no_smoke = SmokeOptions(enabled=False, settings=settings)
+    return (
+        ("plan", Command.PLAN, RunOptions(as_of=date), no_smoke, "what would change (read only)"),
+        ("apply", Command.APPLY, RunOptions(as_of=date, apply=True), no_smoke, "make it so"),
+        (
+            "audit",
+            Command.AUDIT,
+            RunOptions(as_of=date),
+            SmokeOptions(enabled=True, settings=settings),
+            "prove it, with streaming smoke tests",
+        ),
+    )
 
 
 def _conclude(report: RunReport, outputs: tuple[str, ...]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -31,6 +33,12 @@ from bootstrap.cli.wiring import (
     stop_if_unreachable,
     today,
 )
+
+if TYPE_CHECKING:
+    from bootstrap.manifest.desired import DesiredProject
+    from bootstrap.report.model import RunReport
+    from bootstrap.report.run import RunInfo
+    from bootstrap.smoke.suite import SmokeOptions
 
 
 @click.command()
@@ -74,8 +82,6 @@ def smoke(
     Passes only when content streams, a finish reason arrives and the stream ends with [DONE].
     Records time to first token and tokens per second. Exit 0 all passed, 1 any failed.
     """
-    from bootstrap.clock import is_virtual
-    from bootstrap.jobs.pipelines import run_smoke_job
     from bootstrap.smoke.suite import SmokeOptions
 
     check_inputs(outputs)  # before the first request: a lost report costs a run
@@ -83,12 +89,30 @@ def smoke(
     desired = load_desired(manifests, date)
     request = ShardRequest(shard=shard, shard_count=shard_count, run_id=run_id)
     projects, run = select_shard(desired.projects, request, os.environ, command="smoke", date=date)
-    clock = runtime.cancellable_clock()
-    relay = RetryRelay()
-    connection = connect(cloud, as_of=date, clock=clock, on_retry_event=relay)
     options = SmokeOptions(
         enabled=True, settings=desired.smoke, checks=frozenset(checks), smoke_as=smoke_as
     )
+    report = _stream(cloud, projects, options, as_of=date, wait_ready_s=wait_ready, run=run)
+    emit_report(report, fmt, outputs)
+    sys.exit(report.exit_code)
+
+
+def _stream(
+    cloud: CloudOptions,
+    projects: Sequence[DesiredProject],
+    options: SmokeOptions,
+    *,
+    as_of: dt.date,
+    wait_ready_s: float,
+    run: RunInfo,
+) -> RunReport:
+    """Connect, run the smoke job under the progress view and return its report."""
+    from bootstrap.clock import is_virtual
+    from bootstrap.jobs.pipelines import run_smoke_job
+
+    clock = runtime.cancellable_clock()
+    relay = RetryRelay()
+    connection = connect(cloud, as_of=as_of, clock=clock, on_retry_event=relay)
     # No per-project steps here: the view shows the smoke phase's own bar (streams done).
     with progress([], label="smoke", relay=relay, virtual=is_virtual(clock)) as on_event:
         report = run_smoke_job(
@@ -96,12 +120,11 @@ def smoke(
             projects,
             smoke=options,
             concurrency=cloud.concurrency,
-            as_of=date,
+            as_of=as_of,
             clock=clock,
-            wait_ready_s=wait_ready,
+            wait_ready_s=wait_ready_s,
             run=run,
             on_event=on_event,
         )
     stop_if_unreachable(connection)
-    emit_report(report, fmt, outputs)
-    sys.exit(report.exit_code)
+    return report

@@ -222,6 +222,17 @@ def _apply_violations(
             project = numbers.get(str(op["project"]), str(op["project"]))
             for service in op.get("payload", {}).get("services", []):
                 counts[(project, f"enable:{service}")] += 1
+    return problems + _over_limit(counts, before, after)
+
+
+def _over_limit(
+    counts: Counter[tuple[str, str]],
+    before: dict[str, dict[str, Any]],
+    after: dict[str, dict[str, Any]],
+) -> list[str]:
+    """Each (project, kind) that took effect more times than one apply run allows: once, or
+    once per project created (create) or member added (setIamPolicy)."""
+    problems: list[str] = []
     for (project, kind), count in counts.items():
         allowed = 1
         if kind == "create":

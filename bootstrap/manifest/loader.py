@@ -162,18 +162,7 @@ def _merge_project(
     smoke_as = _smoke_as(parsed, spec, loc, defaults, principals)
     if problem := check_project_id(spec.project_id, create=create):
         parsed.error(parsed.mark((*loc, "project_id")), problem)
-    if defaults.trusted:
-        _check_merged(
-            parsed,
-            spec,
-            loc,
-            billing=billing,
-            parent=parent,
-            create=create,
-            link_billing=link_billing,
-            labels=labels,
-        )
-    return DesiredProject(
+    project = DesiredProject(
         project_id=spec.project_id,
         display_name=spec.display_name,
         create=create,
@@ -188,6 +177,9 @@ def _merge_project(
         smoke_as=smoke_as,
         source=f"{parsed.file}:{parsed.mark((*loc, 'project_id')).line}",
     )
+    if defaults.trusted:
+        _check_merged(parsed, spec, loc, project)
+    return project
 
 
 def _smoke_as(
@@ -205,19 +197,10 @@ def _smoke_as(
     return smoke_as
 
 
-def _check_merged(
-    parsed: ParsedFile,
-    spec: ProjectSpec,
-    loc: Loc,
-    *,
-    billing: str | None,
-    parent: str | None,
-    create: bool,
-    link_billing: bool,
-    labels: dict[str, str],
-) -> None:
+def _check_merged(parsed: ParsedFile, spec: ProjectSpec, loc: Loc, project: DesiredProject) -> None:
+    """The rules that hold only once the defaults are merged in (`project`), reported at `spec`."""
     name = spec.project_id
-    if link_billing and billing is None:
+    if project.link_billing and project.billing_account is None:
         parsed.error(
             parsed.mark((*loc, "link_billing")),
             Problem(
@@ -225,7 +208,7 @@ def _check_merged(
                 "set billing_account on the project or in defaults, or set link_billing: false",
             ),
         )
-    if create and parent is None:
+    if project.create and project.parent is None:
         parsed.error(
             parsed.mark((*loc, "create")),
             Problem(
@@ -234,11 +217,12 @@ def _check_merged(
             ),
         )
     if (
-        create
+        project.create
         and spec.display_name is not None
         and (problem := check_display_name(spec.display_name))
     ):
         parsed.error(parsed.mark((*loc, "display_name")), problem)
+    labels = project.labels  # the defaults' and the project's own
     if len(labels) > MAX_LABELS and len(spec.labels or {}) <= MAX_LABELS:
         message = (
             f"project {name!r} has {len(labels)} labels with the defaults; at most {MAX_LABELS}"

@@ -352,7 +352,6 @@ def run_smoke(
     workers = max(1, min(concurrency, len(tasks)))
     http = http_client or clients.http_client(workers, settings.timeout_s)
     chats = _chat_streams(cases, settings, http, vertex_root)
-    deadlines = Deadlines()
     runner = _Runner(
         settings=settings,
         tokens=tokens,
@@ -360,10 +359,24 @@ def run_smoke(
         chats=chats,
         vertex_root=vertex_root,
         as_of=as_of,
-        deadlines=deadlines,
+        deadlines=Deadlines(),
         sleep=sleep,
         record_concurrency=workers > 1,
     )
+    # The caller's own HTTP client is the caller's to close; one made here is closed at the end.
+    return _run_tasks(runner, tasks, workers, pool, owned=http if http_client is None else None)
+
+
+def _run_tasks(
+    runner: _Runner,
+    tasks: Sequence[tuple[str, SmokeCase]],
+    workers: int,
+    pool: Callable[[int], Executor] | None,
+    *,
+    owned: httpx.Client | None,
+) -> list[Check]:
+    """Every task on a pool of `workers` threads, results in task order; then, whatever happened,
+    the run's deadline thread is stopped and `owned` (an HTTP client the run made itself) closed."""
     try:
         executor = (
             pool(workers) if pool else ThreadPoolExecutor(workers, thread_name_prefix="smoke")
@@ -371,9 +384,9 @@ def run_smoke(
         with executor, _no_full_collections():
             return list(executor.map(lambda task: _safe(runner, *task), tasks))
     finally:
-        deadlines.close()
-        if http_client is None:
-            http.close()
+        runner.deadlines.close()
+        if owned is not None:
+            owned.close()
 
 
 @contextmanager
