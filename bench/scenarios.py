@@ -617,9 +617,24 @@ ORG_TOOL_PER_MINUTE = {
     "cloudasset.search": 400,
 }
 DRIFTS = ("billing-off", "api-off", "model-off")
+# An organization that governs both constraints the audit reads (the model allowed, an unrelated
+# API denied), so every container is governed: the analysis pages cover the whole organization.
+ORG_POLICIES = [
+    {
+        "resource": ORG,
+        "constraint": "constraints/vertexai.allowedModels",
+        "allowed_values": [f"is:{h.MODEL}:predict"],
+    },
+    {
+        "resource": ORG,
+        "constraint": "constraints/gcp.restrictServiceUsage",
+        "denied_values": ["compute.googleapis.com"],
+    },
+]
 # Journal paths by what they read, for the per-project request counts (first match wins).
 READ_KINDS = (
     ("asset pages", lambda p: p.endswith(":searchAllResources")),
+    ("policy analysis pages", lambda p: p.endswith(":analyzeOrgPolicyGovernedContainers")),
     (
         "billing list pages",
         lambda p: p.startswith("/v1/billingAccounts/") and p.endswith("/projects"),
@@ -665,7 +680,7 @@ def org_world(
     world = h.world(
         quotas=quotas, timing={"ttft_ms": 0, "token_interval_ms": 0, "inventory_lag_s": lag_s}
     )
-    world.update(folders=folders, projects=projects)
+    world.update(folders=folders, projects=projects, org_policies=ORG_POLICIES)
     return world, drift
 
 
@@ -692,7 +707,6 @@ def org_quota_bound(units: Mapping[str, float]) -> tuple[float, str]:
 def org_units(path: str, count: int, drifted: int, pages: Mapping[str, int]) -> dict[str, float]:
     """Each bucket's requests at their cheapest for one path (`pages`: what the run paged)."""
     guards = {
-        "orgpolicy.read": 2 * count,
         "cloudquotas.read": count,
         "aiplatform.predict": count,
         "aiplatform.read": 1,
@@ -701,14 +715,17 @@ def org_units(path: str, count: int, drifted: int, pages: Mapping[str, int]) -> 
         containers = 1 + 2 * ORG_FOLDERS + 1
         return {
             **guards,
+            "orgpolicy.read": 2 * count,
             "resourcemanager.read": count + containers,
             "resourcemanager.search": containers + count / 500,
             "serviceusage.read": count,
             "cloudbilling.read": count,
         }
+    # The drifted projects are re-read directly (their three reads and both policies).
     return {
         **guards,
-        "cloudasset.search": pages["asset pages"],
+        "orgpolicy.read": 2 * drifted,
+        "cloudasset.search": pages["asset pages"] + pages.get("policy analysis pages", 0),
         "cloudbilling.read": pages["billing list pages"] + 1 + drifted,
         "resourcemanager.read": drifted,
         "serviceusage.read": drifted,
@@ -723,7 +740,7 @@ def _reads(journal: list[dict[str, Any]], drift: Mapping[str, str]) -> dict[str,
         kind = next((k for k, matches in READ_KINDS if matches(path)), "other")
         pid = h.project_of(path) or ""
         where = "run" if pid not in drift else ("converged" if drift[pid] == "ok" else "drifted")
-        if kind in ("asset pages", "billing list pages", "discovery"):
+        if kind in ("asset pages", "policy analysis pages", "billing list pages", "discovery"):
             where = "run"
         out[where][kind] = out[where].get(kind, 0) + 1
     return out
@@ -809,6 +826,7 @@ def org_scale(tmp: Path) -> RESULT:
             raise h.WorkNotDone(f"{path}: {len(wrong)} projects judged wrongly, e.g. {wrong[0]}")
         core = sum(reads["converged"].get(k, 0) for k in ("project", "billing", "services"))
         amortised = sum(pages.get(k, 0) for k in ("asset pages", "billing list pages"))
+        policy = reads["converged"].get("org policy", 0) + pages.get("policy analysis pages", 0)
         per = {k: round(v / converged, 4) for k, v in sorted(reads["converged"].items())}
         figures[path] = {
             "wall_s": round(run.wall_s, 3),
@@ -817,6 +835,7 @@ def org_scale(tmp: Path) -> RESULT:
             "requests": int(run.report["summary"]["requests"]),
             "requests_429": too_many,
             "core_reads_per_converged_project": round((core + amortised) / converged, 4),
+            "org_policy_reads_per_converged_project": round(policy / converged, 4),
             "reads_per_converged_project": per,
             "run_wide_requests": dict(sorted(pages.items())),
             "drifted_project_requests": dict(sorted(reads["drifted"].items())),

@@ -310,7 +310,14 @@ def _prefetch(
         return None
     scope = request.parent or inventory.common_scope(projects)
     mode = InventoryMode(request.inventory)
-    return inventory.prefetch(cloud, projects, mode=mode, scope=scope, swept=swept)
+    return inventory.prefetch(
+        cloud,
+        projects,
+        mode=mode,
+        scope=scope,
+        swept=swept,
+        org_policy="policy" not in request.skip,
+    )
 
 
 def _swept_discovery(

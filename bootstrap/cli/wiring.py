@@ -155,7 +155,7 @@ def stop_if_unreachable(cloud: Cloud) -> None:
 def emit_report(report: RunReport, fmt: str, outputs: Sequence[str]) -> None:
     """Print the report in `fmt`, write each --output, append to $GITHUB_STEP_SUMMARY if set."""
     from bootstrap.report.outputs import append_step_summary, parse_outputs, write_outputs
-    from bootstrap.report.render import Format, render
+    from bootstrap.report.render import Format, render, write_report
     from bootstrap.report.table import UNWRAPPED
 
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -163,7 +163,11 @@ def emit_report(report: RunReport, fmt: str, outputs: Sequence[str]) -> None:
     width = UNWRAPPED
     if fmt == "table" and sys.stdout.isatty():
         width = max(60, os.get_terminal_size().columns)
-    click.echo(render(report, Format(fmt), width=width, color=color), nl=False)
+    if fmt == Format.JSON:  # written as it is encoded: a fleet's report is never held whole
+        write_report(report, Format.JSON, sys.stdout)
+        sys.stdout.flush()
+    else:
+        click.echo(render(report, Format(fmt), width=width, color=color), nl=False)
     # Checked before the run (check_inputs); this catches what changed since, in one line.
     try:
         write_outputs(report, parse_outputs(outputs, None))

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bootstrap.cloud.observed import ObservedBilling, ObservedProject
+from bootstrap.cloud.org_policy import EffectivePolicy
 
 SEARCH_PERMISSION = "cloudasset.assets.searchAllResources"
 BILLING_LIST_PERMISSION = "billing.resourceAssociations.list"
+# analyzeOrgPolicyGovernedContainers accepts this or SEARCH_PERMISSION on the organization.
+ANALYZE_POLICY_PERMISSION = "cloudasset.assets.analyzeOrgPolicy"
 
 
 class InventoryMode(StrEnum):
@@ -46,6 +49,7 @@ class InventorySearch:
 
     scope: str  # organizations/N, folders/N
     services: tuple[str, ...]  # the services the query asked about
+    organization: str | None = None  # the organizations/N the projects found belong to
     records: Mapping[str, InventoryRecord] = field(default_factory=dict)  # by project id
     read_at: float = 0.0  # when the search began
     requests: int = 0  # pages read
@@ -63,7 +67,19 @@ class Inventory:
     search: InventorySearch
     billing: Mapping[str, ObservedBilling] = field(default_factory=dict)  # by project id
     accounts: tuple[str, ...] = ()  # the billing accounts whose projects were listed
-    requests: int = 0  # search pages plus billing list pages
+    # Effective org policies from one analysis of the organization per constraint, by
+    # constraint then project id (only the projects some policy governs); empty when they were
+    # not analyzed, and then every project's are read directly.
+    policies: Mapping[str, Mapping[str, EffectivePolicy]] = field(default_factory=dict)
+    requests: int = 0  # search pages, billing list pages and policy analysis pages
+
+    def policy(self, constraint: str, project_id: str) -> EffectivePolicy | None:
+        """The project's effective policy for `constraint` when the organization's was analyzed
+        (a project no policy governs gets the constraint's default: no rules); else None."""
+        analyzed = self.policies.get(constraint)
+        if analyzed is None:
+            return None
+        return analyzed.get(project_id) or EffectivePolicy(constraint=constraint)
 
     def stale_at_most_s(self) -> float | None:
         """How old the data can be, as far as the API says: searchAllResources states no read

@@ -176,6 +176,15 @@ class Cloud(Protocol):
         (needs billing.resourceAssociations.list on the account)."""
         ...
 
+    def analyze_org_policies(
+        self, organization: str, constraint: str
+    ) -> dict[str, EffectivePolicy]:
+        """Cloud Asset analyzeOrgPolicyGovernedContainers over `organization`: the effective
+        policy of each project some policy for `constraint` governs, by `projects/NUMBER`
+        (others get the constraint's default); paged at 200. Needs
+        cloudasset.assets.analyzeOrgPolicy or cloudasset.assets.searchAllResources on it."""
+        ...
+
     # Vertex AI
     def get_publisher_model(self, publisher_model: str) -> PublisherModelInfo | None:
         """None when the publisher model does not exist (404)."""

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from bootstrap.emulator import (
     asset,
+    asset_orgpolicy,
     billing,
     cloudquotas,
     crm,
@@ -65,6 +66,7 @@ class EmulatorApp:
             + cloudquotas.ROUTES
             + iamcredentials.ROUTES
             + asset.ROUTES
+            + asset_orgpolicy.ROUTES
         ):
             self.routes.setdefault(route.method, []).append(
                 (re.compile(route.pattern + r"/?"), route)

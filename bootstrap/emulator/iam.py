@@ -80,6 +80,18 @@ ROLE_PERMISSIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "roles/resourcemanager.projectCreator": (("resourcemanager.projects.create",), ()),
     "roles/orgpolicy.policyViewer": (("orgpolicy.*.get", "orgpolicy.*.list"), ()),
     "roles/cloudquotas.viewer": (("cloudquotas.*.get", "cloudquotas.*.list"), ()),
+    # Cloud Asset Viewer: the inventory reads (search, the org policy analyses), not exports.
+    "roles/cloudasset.viewer": (
+        (
+            "cloudasset.assets.searchAllResources",
+            "cloudasset.assets.searchAllIamPolicies",
+            "cloudasset.assets.analyzeOrgPolicy",
+            "cloudasset.assets.analyzeIamPolicy",
+            "cloudasset.feeds.get",
+            "cloudasset.feeds.list",
+        ),
+        (),
+    ),
     "roles/iam.serviceAccountTokenCreator": (
         (
             "iam.serviceAccounts.getAccessToken",

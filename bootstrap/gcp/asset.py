@@ -3,7 +3,10 @@ their enabled services under an organization or folder) and Cloud Billing
 `billingAccounts.projects.list` (every project linked to an account).
 
 Both are paged at the maximum page size (500 results for the search, 100 for the billing list)
-so a 10,000-project organization costs a few dozen requests instead of three per project. The
+so a 10,000-project organization costs a few dozen requests instead of three per project.
+`analyzeOrgPolicyGovernedContainers` (200 per page) answers the effective org policy of every
+project a policy governs, one analysis of the organization per constraint, instead of one
+getEffectivePolicy per project per constraint. The
 service query names only the services asked about (`state:ENABLED AND (name:A OR name:B)`), and
 a read mask keeps the pages small. The search has its own quota (`cloudasset.search` in
 gcp/ratelimit.py); the billing list counts against Cloud Billing's.
@@ -21,8 +24,10 @@ from google.cloud import asset_v1, billing_v1
 from bootstrap.causes.context import CallContext
 from bootstrap.cloud.inventory import InventoryRecord, InventorySearch
 from bootstrap.cloud.observed import ObservedBilling, ObservedProject, ProjectState
+from bootstrap.cloud.org_policy import EffectivePolicy
 from bootstrap.gcp.billing import observed_billing
 from bootstrap.gcp.calls import Caller
+from bootstrap.gcp.orgpolicy import policy_rules
 
 _SEARCH = "cloudasset.search"
 _BILLING_READ = "cloudbilling.read"
@@ -32,8 +37,10 @@ PAGE_SIZE = 500  # the API's cap
 BILLING_PAGE_SIZE = 100
 _CRM = "//cloudresourcemanager.googleapis.com/"
 _PROJECT_MASK = (
-    "name,state,displayName,labels,parentFullResourceName,additionalAttributes,updateTime"
+    "name,state,displayName,labels,parentFullResourceName,additionalAttributes,updateTime,"
+    "organization"
 )
+ANALYZE_PAGE_SIZE = 200  # analyzeOrgPolicyGovernedContainers' cap
 _SERVICE_MASK = "name,project,state,updateTime"
 
 
@@ -66,6 +73,47 @@ def _project(result: Any) -> ObservedProject:
     )
 
 
+class _Sweep:
+    """What the search's pages say, page by page: each project, its enabled wanted services and
+    the newest updateTime of its records."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, tuple[ObservedProject, set[str], float | None]] = {}
+        self._by_number: dict[str, str] = {}
+        self.organization: str | None = None
+        self.pages = 0
+
+    def add_projects(self, results: list[Any]) -> None:
+        self.pages += 1
+        for result in results:
+            project = _project(result)
+            if not project.project_id:
+                continue
+            self._found[project.project_id] = (project, set(), _epoch(result.update_time))
+            if project.number:
+                self._by_number[project.number] = project.project_id
+            self.organization = self.organization or result.organization or None
+
+    def add_services(self, results: list[Any], *, wanted: set[str]) -> None:
+        self.pages += 1
+        for result in results:
+            name = result.name.rpartition("/services/")[2]
+            project_id = self._by_number.get(result.project.rpartition("/")[2])
+            if result.state != "ENABLED" or name not in wanted or project_id is None:
+                continue
+            project, enabled, updated = self._found[project_id]
+            enabled.add(name)
+            stamp = _epoch(result.update_time)
+            if stamp is not None and (updated is None or stamp > updated):
+                self._found[project_id] = (project, enabled, stamp)
+
+    def records(self) -> dict[str, InventoryRecord]:
+        return {
+            pid: InventoryRecord(project=p, enabled=frozenset(e), updated=u)
+            for pid, (p, e, u) in self._found.items()
+        }
+
+
 class Asset:
     def __init__(
         self,
@@ -94,21 +142,11 @@ class Asset:
         """The projects under `scope` (nested folders included) and which of `services` each
         has enabled."""
         read_at = time.time()
+        sweep = _Sweep()
         common = {"scope": scope, "page_size": PAGE_SIZE}
-        records: dict[str, tuple[ObservedProject, set[str], float | None]] = {}
-        by_number: dict[str, str] = {}
-        pages = 0
         project_pages = {**common, "asset_types": [PROJECT_TYPE], "read_mask": _PROJECT_MASK}
         for results in self._pages(project_pages):
-            pages += 1
-            for result in results:
-                project = _project(result)
-                if not project.project_id:
-                    continue
-                records[project.project_id] = (project, set(), _epoch(result.update_time))
-                if project.number:
-                    by_number[project.number] = project.project_id
-        wanted = set(services)
+            sweep.add_projects(results)
         service_pages = {
             **common,
             "asset_types": [SERVICE_TYPE],
@@ -116,27 +154,37 @@ class Asset:
             "read_mask": _SERVICE_MASK,
         }
         for results in self._pages(service_pages) if services else ():
-            pages += 1
-            for result in results:
-                name = result.name.rpartition("/services/")[2]
-                project_id = by_number.get(result.project.rpartition("/")[2])
-                if result.state != "ENABLED" or name not in wanted or project_id is None:
-                    continue
-                project, enabled, updated = records[project_id]
-                enabled.add(name)
-                stamp = _epoch(result.update_time)
-                if stamp is not None and (updated is None or stamp > updated):
-                    records[project_id] = (project, enabled, stamp)
+            sweep.add_services(results, wanted=set(services))
         return InventorySearch(
             scope=scope,
             services=tuple(services),
-            records={
-                pid: InventoryRecord(project=p, enabled=frozenset(e), updated=u)
-                for pid, (p, e, u) in records.items()
-            },
+            organization=sweep.organization,
+            records=sweep.records(),
             read_at=read_at,
-            requests=pages,
+            requests=sweep.pages,
         )
+
+    def governed_policies(self, organization: str, constraint: str) -> dict[str, EffectivePolicy]:
+        """analyzeOrgPolicyGovernedContainers: the consolidated (effective) policy of each
+        project under `organization` that some policy for `constraint` governs, by
+        `projects/NUMBER`; a project not listed is governed by none (the default applies)."""
+        found: dict[str, EffectivePolicy] = {}
+        pages = self._caller.pages(
+            "cloudasset.analyzeOrgPolicyGovernedContainers",
+            lambda r, t: self._client.analyze_org_policy_governed_containers(
+                request=r, retry=None, timeout=t
+            ),
+            {"scope": organization, "constraint": constraint, "page_size": ANALYZE_PAGE_SIZE},
+            bucket=_SEARCH,
+            context=CallContext(),
+        )
+        for page in pages:
+            for container in page.governed_containers:
+                name = container.full_resource_name.removeprefix(_CRM)
+                if name.startswith("projects/"):
+                    rules = policy_rules(container.consolidated_policy.rules)
+                    found[name] = EffectivePolicy(constraint=constraint, rules=rules)
+        return found
 
     def billing_links(self, account: str) -> dict[str, ObservedBilling]:
         """Every project linked to `account` (billingAccounts.projects.list), by project id."""

@@ -241,6 +241,11 @@ class GcpCloud:
     def search_inventory(self, scope: str, *, services: Sequence[str]) -> InventorySearch:
         return self._asset.search(scope, services=services)
 
+    def analyze_org_policies(
+        self, organization: str, constraint: str
+    ) -> dict[str, EffectivePolicy]:
+        return self._asset.governed_policies(organization, constraint)
+
     def list_billing_links(self, account_id: str) -> dict[str, ObservedBilling]:
         return self._asset.billing_links(account_id)
 

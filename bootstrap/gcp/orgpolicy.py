@@ -8,6 +8,9 @@ conditions, so one read per constraint is the whole answer. The GAPIC REST clien
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from google.cloud import orgpolicy_v2
 
 from bootstrap.causes.context import CallContext
@@ -25,7 +28,13 @@ def policy_name(project_id: str, constraint: str) -> str:
 
 def effective_policy(constraint: str, policy: orgpolicy_v2.Policy) -> EffectivePolicy:
     """The rules of the policy's live spec (dry-run specs are not enforced, so not read)."""
-    rules = tuple(
+    return EffectivePolicy(constraint=constraint, rules=policy_rules(policy.spec.rules))
+
+
+def policy_rules(rules: Iterable[Any]) -> tuple[PolicyRule, ...]:
+    """Rules of Org Policy v2 (`PolicySpec.PolicyRule`) or of Cloud Asset's analysis
+    (`GoogleCloudAssetV1Rule`): the same fields under the same names."""
+    return tuple(
         PolicyRule(
             allowed_values=tuple(rule.values.allowed_values),
             denied_values=tuple(rule.values.denied_values),
@@ -33,9 +42,8 @@ def effective_policy(constraint: str, policy: orgpolicy_v2.Policy) -> EffectiveP
             deny_all=bool(rule.deny_all),
             conditional=bool(rule.condition.expression),
         )
-        for rule in policy.spec.rules
+        for rule in rules
     )
-    return EffectivePolicy(constraint=constraint, rules=rules)
 
 
 class OrgPolicies:

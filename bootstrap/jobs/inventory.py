@@ -4,7 +4,9 @@ fleet in pages, the reads themselves, discovery from them, and what the report s
 With `asset`, one Cloud Asset sweep of the organization or folder (projects, and the wanted
 services that are ENABLED) plus `billingAccounts.projects.list` for each billing account named
 (in the manifests, or by a direct read of a project's billing when none is named) stand in for
-three reads per project; the observer trusts only compliant views (reconcile/inventory.py).
+three reads per project, and one Cloud Asset analysis of the organization per org-policy
+constraint stands in for the effective-policy reads; the observer trusts only compliant views
+(reconcile/inventory.py).
 Missing permissions are not an error: the run reads every project directly and says why.
 """
 
@@ -14,8 +16,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bootstrap.checks import BILLING, PROJECT, SERVICES
+from bootstrap.checks import BILLING, POLICY, PROJECT, SERVICES
 from bootstrap.cloud.inventory import (
+    ANALYZE_POLICY_PERMISSION,
     AUTO_MIN_PROJECTS,
     BILLING_LIST_PERMISSION,
     SEARCH_PERMISSION,
@@ -24,18 +27,22 @@ from bootstrap.cloud.inventory import (
     InventorySearch,
 )
 from bootstrap.cloud.observed import ObservedBilling
+from bootstrap.cloud.org_policy import EffectivePolicy
 from bootstrap.cloud.protocol import Cloud
 from bootstrap.errors import BootstrapError
 from bootstrap.jobs.discovery import Discovery, NothingFound
 from bootstrap.manifest.desired import DesiredModel, DesiredProject
+from bootstrap.reconcile.observer import org_policy_constraints
 from bootstrap.reconcile.results import ProjectResult
 
 # Projects whose billing is read directly to learn accounts worth listing, when the manifests
 # name none (audit --parent): most fleets bill to one or two accounts.
 ACCOUNT_SAMPLES = 3
 INVENTORY_CHECKS = (PROJECT, BILLING, SERVICES)
-# The stats key of billingAccounts.projects.list (gcp/asset.py), to count its pages.
+# The stats keys of billingAccounts.projects.list and of the policy analysis (gcp/asset.py),
+# to count their pages.
 BILLING_LIST_METHOD = "cloudbilling.billingAccounts.projects.list"
+ANALYZE_METHOD = "cloudasset.analyzeOrgPolicyGovernedContainers"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +97,7 @@ def prefetch(
     mode: InventoryMode,
     scope: str | None,
     swept: InventorySearch | None = None,
+    org_policy: bool = True,
 ) -> Prefetch:
     """The run's inventory, when the mode and the fleet call for one (else `Prefetch()`)."""
     if not projects or not wanted(mode, len(projects)):
@@ -109,15 +117,63 @@ def prefetch(
         swept, warning = search(cloud, scope, services_of(projects))
         if swept is None:
             return Prefetch(mode=mode, warnings=(warning or "",))
-    listed_before = cloud.stats.requests.get(BILLING_LIST_METHOD, 0)
+    before = _bulk_requests(cloud)
     billing, accounts, warnings = _billing_links(cloud, projects, swept)
-    requests = swept.requests + cloud.stats.requests.get(BILLING_LIST_METHOD, 0) - listed_before
-    return Prefetch(
-        mode=mode,
-        inventory=Inventory(
-            search=swept, billing=billing, accounts=tuple(accounts), requests=requests
-        ),
-        warnings=tuple(warnings),
+    constraints = _constraints(projects) if org_policy else ()
+    policies, policy_warning = _policies(cloud, swept, constraints)
+    inventory = Inventory(
+        search=swept,
+        billing=billing,
+        accounts=tuple(accounts),
+        policies=policies,
+        requests=swept.requests + _bulk_requests(cloud) - before,
+    )
+    warnings += [policy_warning] if policy_warning else []
+    return Prefetch(mode=mode, inventory=inventory, warnings=tuple(warnings))
+
+
+def _bulk_requests(cloud: Cloud) -> int:
+    """Billing list and policy analysis pages sent so far (the search counts its own)."""
+    return sum(
+        cloud.stats.requests.get(method, 0) for method in (BILLING_LIST_METHOD, ANALYZE_METHOD)
+    )
+
+
+def _constraints(projects: Sequence[DesiredProject]) -> tuple[str, ...]:
+    """Every constraint some project's effective policy is read for, in a stable order."""
+    return tuple(sorted({c for p in projects for c in org_policy_constraints(p)}))
+
+
+def _policies(
+    cloud: Cloud, swept: InventorySearch, constraints: Sequence[str]
+) -> tuple[dict[str, dict[str, EffectivePolicy]], str | None]:
+    """One analysis of the organization per constraint, by constraint then project id; nothing
+    (and the warning saying why) when one cannot be read: then every project reads its own,
+    so no project's policy check mixes the two paths."""
+    organization = swept.organization
+    if not constraints or organization is None:
+        return {}, None
+    ids = {r.project.number: pid for pid, r in swept.records.items() if r.project.number}
+    policies: dict[str, dict[str, EffectivePolicy]] = {}
+    for constraint in constraints:
+        try:
+            analyzed = cloud.analyze_org_policies(organization, constraint)
+        except BootstrapError as error:
+            return {}, policy_fallback_warning(organization, error)
+        policies[constraint] = {
+            ids.get(name.removeprefix("projects/"), name.removeprefix("projects/")): policy
+            for name, policy in analyzed.items()
+        }
+    return policies, None
+
+
+def policy_fallback_warning(organization: str, error: BootstrapError) -> str:
+    return (
+        f"--inventory asset: the organization policies of {organization} could not be analyzed "
+        f"in bulk ({error.failure.message}); each project's effective policy is read directly "
+        f"instead. To analyze them in pages, grant {ANALYZE_POLICY_PERMISSION} (or "
+        f"{SEARCH_PERMISSION}) on {organization} (roles/cloudasset.viewer); without Security "
+        "Command Center on the organization, Policy Analyzer answers 20 queries a day."
     )
 
 
@@ -189,21 +245,32 @@ def discover(
     return Discovery(projects=sorted(found, key=lambda p: p.project_id))
 
 
-def marked(results: Sequence[ProjectResult], judged: frozenset[str]) -> list[ProjectResult]:
-    """Results whose project, billing and services checks rest on the inventory say so in
-    those checks' metrics (`observed_from: inventory`)."""
+def judged_checks(inventory: Inventory | None) -> tuple[str, ...]:
+    """The checks an inventory view answers: project, billing, services, and the org policies
+    when the organization's were analyzed."""
+    analyzed = inventory is not None and bool(inventory.policies)
+    return (*INVENTORY_CHECKS, POLICY) if analyzed else INVENTORY_CHECKS
+
+
+def marked(
+    results: Sequence[ProjectResult],
+    judged: frozenset[str],
+    checks: Sequence[str] = INVENTORY_CHECKS,
+) -> list[ProjectResult]:
+    """Results whose `checks` rest on the inventory say so in those checks' metrics
+    (`observed_from: inventory`)."""
     out = []
     for result in results:
         if result.project_id not in judged:
             out.append(result)
             continue
-        checks = tuple(
+        plan_checks = tuple(
             replace(c, metrics={**c.metrics, "observed_from": "inventory"})
-            if c.name in INVENTORY_CHECKS
+            if c.name in checks
             else c
             for c in result.plan.checks
         )
-        out.append(replace(result, plan=replace(result.plan, checks=checks)))
+        out.append(replace(result, plan=replace(result.plan, checks=plan_checks)))
     return out
 
 
@@ -220,6 +287,8 @@ def metrics(prefetch: Prefetch | None, judged: frozenset[str]) -> dict[str, floa
         "inventory_projects": len(judged),
         "inventory_requests": inventory.requests,
     }
+    if inventory.policies:
+        out["inventory_org_policies"] = ", ".join(sorted(inventory.policies))
     newest = inventory.search.newest_update
     if newest is not None:
         stamp = dt.datetime.fromtimestamp(newest, dt.UTC).isoformat().replace("+00:00", "Z")

@@ -72,7 +72,7 @@ def run_job(
         judged = reconciler.observer.inventory_judged()
     finally:
         reconciler.close()
-    results = bulk.marked(results, judged)
+    results = bulk.marked(results, judged, bulk.judged_checks(inventory))
     warnings = [*(prefetch.warnings if prefetch else ()), *warnings]
     smoke_checks = _smoke_ready(
         cloud, projects, results, smoke=smoke, options=options, clock=clock, on_event=on_event

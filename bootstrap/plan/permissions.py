@@ -99,7 +99,8 @@ _INVENTORY = (
     Need(
         permission="cloudasset.assets.searchAllResources",
         scope=Scope.PARENT,
-        calls="searchAllResources of Projects and enabled Services (--inventory asset)",
+        calls="searchAllResources of Projects and enabled Services, and (on the organization) "
+        "analyzeOrgPolicyGovernedContainers of each org-policy constraint (--inventory asset)",
         when="with --inventory asset, or auto above 500 projects; without it every project "
         "is read directly",
         predefined_role="roles/cloudasset.viewer",

@@ -42,7 +42,7 @@ from bootstrap.errors import BootstrapError, Cause, Failure
 from bootstrap.manifest.desired import DesiredModel, DesiredProject
 from bootstrap.plan.model import ProjectPlan
 from bootstrap.plan.preflight import required_permissions
-from bootstrap.reconcile.inventory import compliant_view
+from bootstrap.reconcile.inventory import InventoryView, compliant_view
 
 T = TypeVar("T")
 
@@ -131,25 +131,17 @@ class Observer:
     def observe(self, desired: DesiredProject) -> Observed:
         """Read the project, its billing, its APIs, its models, the effective org policies the
         manifest can hit, the models' quotas (one Cloud Quotas list) and, when the manifest names
-        principals, its IAM policy (read only, concurrently). The first three come from the
-        inventory instead when its view of the project is compliant."""
+        principals, its IAM policy (read only, concurrently). The first three, and the org
+        policies when the organization's were analyzed, come from the inventory instead when
+        its view of the project is compliant."""
         cloud, project_id = self.cloud, desired.project_id
-        project_f, billing_f, services_f = self._core_reads(desired)
+        view = self._inventory_view(desired)
+        project_f, billing_f, services_f = self._core_reads(desired, view)
         policy_f = (
             self._read(cloud.get_project_iam_policy, project_id) if desired.principals else None
         )
-        org_policy_fs = [
-            (c, self._read(cloud.get_effective_policy, project_id, c))
-            for c in (org_policy_constraints(desired) if self.org_policy else ())
-        ]
-        model_fs = [
-            (model, location, self._read(self.observe_model, desired, model, location))
-            for model in desired.models
-            for location in model.locations
-        ]
-        wanted = [(m.publisher_model, loc) for m in desired.models for loc in m.locations]
-        reads_quota = self.quota and bool(wanted)
-        quota_f = self._read(cloud.get_model_quotas, project_id, wanted) if reads_quota else None
+        org_policy_fs = self._org_policy_reads(desired, from_inventory=view is not None)
+        model_fs, quota_f, wanted = self._model_reads(desired)
         failures: dict[str, Failure] = {}
         collect = self._collect
         project = collect(project_f, failures, "project")
@@ -178,22 +170,69 @@ class Observer:
             failures=failures,
         )
 
-    def _core_reads(
+    def _model_reads(
         self, desired: DesiredProject
-    ) -> tuple[Future[ObservedProject], Future[ObservedBilling], Future[dict[str, ServiceState]]]:
-        """The project, its billing and its APIs: from the inventory when its view of the
-        project is compliant (and the project counted as judged from it), else read directly."""
+    ) -> tuple[
+        list[tuple[DesiredModel, str, Future[ObservedModel]]],
+        Future[ObservedQuotas] | None,
+        list[tuple[str, str]],
+    ]:
+        """Each model in each location (Model Garden, then the probe), and the models' quotas
+        (one list; not when quota reads are off); with the (model, location) pairs wanted."""
+        model_fs = [
+            (model, location, self._read(self.observe_model, desired, model, location))
+            for model in desired.models
+            for location in model.locations
+        ]
+        wanted = [(m.publisher_model, loc) for m in desired.models for loc in m.locations]
+        reads_quota = self.quota and bool(wanted)
+        quota_f = (
+            self._read(self.cloud.get_model_quotas, desired.project_id, wanted)
+            if reads_quota
+            else None
+        )
+        return model_fs, quota_f, wanted
+
+    def _inventory_view(self, desired: DesiredProject) -> InventoryView | None:
+        """The inventory's view of the project when it is compliant (and the project then
+        counted as judged from it); None: read it directly."""
         view = compliant_view(self.inventory, desired) if self.inventory is not None else None
-        if view is None:
-            cloud, project_id = self.cloud, desired.project_id
-            return (
-                self._read(cloud.get_project, project_id),
-                self._read(cloud.get_billing, project_id),
-                self._read(cloud.get_services, project_id, desired.services),
+        if view is not None:
+            with self._judged_lock:
+                self._judged.add(desired.project_id)
+        return view
+
+    def _core_reads(
+        self, desired: DesiredProject, view: InventoryView | None
+    ) -> tuple[Future[ObservedProject], Future[ObservedBilling], Future[dict[str, ServiceState]]]:
+        """The project, its billing and its APIs: from the inventory's view, else read."""
+        if view is not None:
+            return _done(view.project), _done(view.billing), _done(view.services)
+        cloud, project_id = self.cloud, desired.project_id
+        return (
+            self._read(cloud.get_project, project_id),
+            self._read(cloud.get_billing, project_id),
+            self._read(cloud.get_services, project_id, desired.services),
+        )
+
+    def _org_policy_reads(
+        self, desired: DesiredProject, *, from_inventory: bool
+    ) -> list[tuple[str, Future[EffectivePolicy]]]:
+        """One effective policy per constraint that applies: from the organization's analysis
+        when the project is judged from the inventory and it was analyzed, else read."""
+        reads = []
+        for constraint in org_policy_constraints(desired) if self.org_policy else ():
+            analyzed = (
+                self.inventory.policy(constraint, desired.project_id)
+                if from_inventory and self.inventory is not None
+                else None
             )
-        with self._judged_lock:
-            self._judged.add(desired.project_id)
-        return _done(view.project), _done(view.billing), _done(view.services)
+            if analyzed is not None:
+                reads.append((constraint, _done(analyzed)))
+                continue
+            read = self._read(self.cloud.get_effective_policy, desired.project_id, constraint)
+            reads.append((constraint, read))
+        return reads
 
     def judged_from_inventory(self, project_id: str) -> bool:
         with self._judged_lock:
@@ -205,17 +244,19 @@ class Observer:
             return frozenset(self._judged)
 
     def reread_direct(self, desired: DesiredProject, observed: Observed) -> Observed:
-        """Replace what the inventory answered for this project with its own reads."""
+        """Replace what the inventory answered for this project (project, billing, services, org
+        policies) with its own reads."""
         cloud, project_id = self.cloud, desired.project_id
         with self._judged_lock:
             self._judged.discard(project_id)
         project_f = self._read(cloud.get_project, project_id)
         billing_f = self._read(cloud.get_billing, project_id)
         services_f = self._read(cloud.get_services, project_id, desired.services)
+        org_policy_fs = self._org_policy_reads(desired, from_inventory=False)
         failures = {
             k: v
             for k, v in observed.failures.items()
-            if k not in ("project", "billing", "services")
+            if k not in ("project", "billing", "services", ORG_POLICY_READ)
         }
         project = self._collect(project_f, failures, "project")
         return replace(
@@ -223,6 +264,7 @@ class Observer:
             project=project,
             billing=self._collect(billing_f, failures, "billing"),
             services=self._collect(services_f, failures, "services"),
+            org_policy=self._org_policy(desired, org_policy_fs, failures),
             failures=failures,
         )
 

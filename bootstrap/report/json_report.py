@@ -8,7 +8,7 @@ input into a sentence naming the file, because `report merge` reads files people
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TextIO
 
 from bootstrap.report.input_errors import ReportInputError
 from bootstrap.report.model import RunReport, report_from_json_dict
@@ -16,6 +16,27 @@ from bootstrap.report.model import RunReport, report_from_json_dict
 
 def render_json(report: RunReport) -> str:
     return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+# Pieces of encoded JSON joined per write: one write per piece costs a call each (over a
+# million for a 10,000-project report), one join of them all holds every piece at once.
+_PIECES_PER_WRITE = 8192
+
+
+def write_json(report: RunReport, stream: TextIO) -> None:
+    """`render_json(report)` written to `stream` as it is encoded: a 10,000-project report is
+    ~15 MB of text, and built whole its million pieces took ~100 MB at the end of the run."""
+    pieces: list[str] = []
+    for piece in _ENCODER.iterencode(report.to_json()):
+        pieces.append(piece)
+        if len(pieces) >= _PIECES_PER_WRITE:
+            stream.write("".join(pieces))
+            pieces.clear()
+    pieces.append("\n")
+    stream.write("".join(pieces))
+
+
+_ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)
 
 
 def report_from_json(data: dict[str, Any], *, source: str = "report") -> RunReport:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
+from typing import TextIO
 
 from bootstrap.report.input_errors import ReportInputError
 from bootstrap.report.markdown import render_markdown
 from bootstrap.report.model import RunReport
-from bootstrap.report.render import Format, render
+from bootstrap.report.render import Format, write_report
 
 _EXTENSIONS: dict[str, Format] = {
     ".json": Format.JSON,
@@ -115,7 +117,7 @@ def _unwritable(path: Path, *, create_dirs: bool) -> str | None:
 def write_outputs(report: RunReport, outputs: Sequence[tuple[Path, Format]]) -> None:
     """Write each file whole or not at all, so a CI step never uploads half a report."""
     for path, fmt in outputs:
-        _write_atomically(path, render(report, fmt))
+        _write_atomically(path, partial(write_report, report, fmt))
 
 
 def append_step_summary(report: RunReport, env: Mapping[str, str]) -> None:
@@ -128,7 +130,7 @@ def append_step_summary(report: RunReport, env: Mapping[str, str]) -> None:
         summary.write("\n" + render_markdown(report))
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -136,7 +138,7 @@ def _write_atomically(path: Path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            file.write(text)
+            write(file)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TextIO
 
-from bootstrap.report.json_report import render_json
+from bootstrap.report.json_report import render_json, write_json
 from bootstrap.report.junit import render_junit
 from bootstrap.report.markdown import render_markdown
 from bootstrap.report.model import RunReport
@@ -27,3 +28,12 @@ def render(report: RunReport, fmt: Format, *, width: int = 80, color: bool = Fal
     if fmt is Format.JUNIT:
         return render_junit(report)
     return render_markdown(report)
+
+
+def write_report(report: RunReport, fmt: Format, stream: TextIO) -> None:
+    """The report in `fmt` written to `stream`; JSON as it is encoded (the largest format: a
+    fleet's report is never held whole as text), the others as `render` makes them."""
+    if fmt is Format.JSON:
+        write_json(report, stream)
+    else:
+        stream.write(render(report, fmt))

@@ -9,11 +9,12 @@ import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
 from bootstrap.emulator.inprocess import Emulator
-from tests.cli.cli_support import FOLDER, Cli, kind_of, read_json, scale_world
+from tests.cli.cli_support import FOLDER, MODEL_120B, Cli, kind_of, read_json, scale_world
 
 COUNT = 60
 PARENT = f"folders/{FOLDER}"
@@ -168,3 +169,64 @@ def test_auto_sweeps_above_500_projects_under_one_parent_only(
     assert len(many["projects"]) == 510 and sweeps() == 2 + 3
     assert many["summary"]["inventory"] == "asset"
     assert many["summary"]["inventory_projects"] == 510
+
+
+MODELS = "constraints/vertexai.allowedModels"
+SERVICES = "constraints/gcp.restrictServiceUsage"
+DENIED = "scale-ready-006"
+
+
+def _check(report: dict[str, Any], project_id: str, name: str) -> dict[str, Any]:
+    project = next(p for p in report["projects"] if p["project_id"] == project_id)
+    return dict(next(c for c in project["checks"] if c["name"] == name))
+
+
+def test_org_policies_come_from_one_analysis_per_constraint_and_a_denial_is_reread(
+    cli: Cli, cli_env: Emulator, tmp_path: Path
+) -> None:
+    world = scale_world(cli_env.get_world(), COUNT)
+    world["org_policies"] = [
+        {
+            "resource": "organizations/123456789012",
+            "constraint": MODELS,
+            "allowed_values": [f"is:{MODEL_120B}:predict"],
+        },
+        {
+            "resource": f"projects/{DENIED}",
+            "constraint": MODELS,
+            "denied_values": [f"{MODEL_120B}:predict"],
+            "inherit_from_parent": True,
+        },
+    ]
+    cli_env.put_world(world)
+    cli_env.clear_journal()
+    _, direct, _ = audit(cli, tmp_path, "direct", "--inventory", "direct")
+    cli_env.clear_journal()
+    _, asset, _ = audit(cli, tmp_path, "asset", "--inventory", "asset")
+    assert findings(asset) == findings(direct)
+    denied = _check(asset, DENIED, "policy")
+    assert (denied["status"], denied["cause"]) == ("action_required", "ORG_POLICY_DENIED")
+    journal = cli_env.journal()
+    # One analysis of the organization per constraint (60 projects: one page each) ...
+    analyses = [e for e in journal if e["path"].endswith(":analyzeOrgPolicyGovernedContainers")]
+    asked = sorted(parse_qs(e["query"])["constraint"][0] for e in analyses)
+    assert asked == [SERVICES, MODELS]
+    assert {e["path"] for e in analyses} == {
+        "/v1/organizations/123456789012:analyzeOrgPolicyGovernedContainers"
+    }
+    assert asset["summary"]["inventory_org_policies"] == f"{SERVICES}, {MODELS}"
+    # ... stands in for the effective-policy reads of every project judged from the inventory;
+    # the denied project (a finding) and the drifted ones are read directly before reporting.
+    judged = {
+        p["project_id"]
+        for p in asset["projects"]
+        if _check(asset, p["project_id"], "project")["metrics"].get("observed_from")
+    }
+    read_directly = {
+        e["path"].split("/")[3] for e in journal if e["path"].endswith(":getEffectivePolicy")
+    }
+    assert DENIED in read_directly and DENIED not in judged
+    assert judged and not judged & read_directly
+    assert all(
+        _check(asset, p, "policy")["metrics"]["observed_from"] == "inventory" for p in judged
+    )

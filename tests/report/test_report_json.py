@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from bootstrap.report.model import (
     ProjectStatus,
     RunReport,
 )
-from bootstrap.report.render import Format, render
+from bootstrap.report.render import Format, render, write_report
 from tests.report.report_samples import empty_report, full_report
 
 SCHEMA_PATH = Path(__file__).parents[2] / "docs" / "report.schema.json"
@@ -41,6 +43,16 @@ def validator() -> jsonschema.Draft202012Validator:
 def test_json_is_exactly_to_json() -> None:
     report = full_report()
     assert json.loads(render(report, Format.JSON)) == report.to_json()
+
+
+@pytest.mark.parametrize("copies", [1, 300], ids=["one write", "many writes"])
+def test_json_written_as_it_is_encoded_is_the_rendered_text(copies: int) -> None:
+    """The streamed form (stdout, --output) is byte for byte the rendered one, also when it
+    takes many writes (300 copies of the sample projects are over 100,000 encoded pieces)."""
+    report = dataclasses.replace(full_report(), projects=full_report().projects * copies)
+    stream = io.StringIO()
+    write_report(report, Format.JSON, stream)
+    assert stream.getvalue() == render(report, Format.JSON)
 
 
 @pytest.mark.parametrize("report", [full_report(), empty_report()], ids=["full", "empty"])
