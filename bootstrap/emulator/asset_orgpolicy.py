@@ -58,7 +58,8 @@ _FILTER = re.compile(
 Keep = Callable[[str], bool]
 
 
-def analyze_governed_containers(store: Store, call: Call) -> Reply:
+def _validated(call: Call) -> tuple[str, str]:
+    """The scope (an organization) and the constraint, or the 400 Google answers."""
     scope = call.params["scope"]
     if not re.fullmatch(r"organizations/[0-9]+", scope):
         raise google_errors.invalid_argument(
@@ -74,6 +75,11 @@ def analyze_governed_containers(store: Store, call: Call) -> Reply:
         raise google_errors.invalid_argument(
             f"Invalid constraint {constraint!r}: expected constraints/{{CONSTRAINT_NAME}}."
         )
+    return scope, constraint
+
+
+def analyze_governed_containers(store: Store, call: Call) -> Reply:
+    scope, constraint = _validated(call)
     known = any(f"organizations/{o.id}" == scope for o in store.world.organizations)
     if not known or not any(store.allowed(call.principal, p, scope) for p in PERMISSIONS):
         # Google names one permission; the method-specific one is the narrower grant to ask for.

@@ -67,12 +67,7 @@ def run_job(
     reconciler = Reconciler(
         cloud, options=options, clock=clock, on_event=on_event, cancel=cancel, inventory=inventory
     )
-    try:
-        results = reconciler.run(projects)
-        judged = reconciler.observer.inventory_judged()
-    finally:
-        reconciler.close()
-    results = bulk.marked(results, judged, bulk.judged_checks(inventory))
+    results, judged = _reconciled(reconciler, projects)
     warnings = [*(prefetch.warnings if prefetch else ()), *warnings]
     smoke_checks = _smoke_ready(
         cloud, projects, results, smoke=smoke, options=options, clock=clock, on_event=on_event
@@ -87,6 +82,19 @@ def run_job(
         metrics=_run_metrics(cloud) | elapsed.virtual() | bulk.metrics(prefetch, judged),
         run=run,
     )
+
+
+def _reconciled(
+    reconciler: Reconciler, projects: Sequence[DesiredProject]
+) -> tuple[list[ProjectResult], frozenset[str]]:
+    """Every project's result, those judged from the inventory marked so, and which they are."""
+    try:
+        results = reconciler.run(projects)
+        judged = reconciler.observer.inventory_judged()
+    finally:
+        reconciler.close()
+    checks = bulk.judged_checks(reconciler.observer.inventory)
+    return bulk.marked(results, judged, checks), judged
 
 
 def _smoke_ready(

@@ -131,9 +131,8 @@ class Observer:
     def observe(self, desired: DesiredProject) -> Observed:
         """Read the project, its billing, its APIs, its models, the effective org policies the
         manifest can hit, the models' quotas (one Cloud Quotas list) and, when the manifest names
-        principals, its IAM policy (read only, concurrently). The first three, and the org
-        policies when the organization's were analyzed, come from the inventory instead when
-        its view of the project is compliant."""
+        principals, its IAM policy (read only, concurrently). The first three (and the analyzed
+        org policies) come from the inventory when its view of the project is compliant."""
         cloud, project_id = self.cloud, desired.project_id
         view = self._inventory_view(desired)
         project_f, billing_f, services_f = self._core_reads(desired, view)
