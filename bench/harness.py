@@ -2,7 +2,8 @@
 
 The emulator always runs as its own process (`python -m bootstrap emulator`), so the client under
 test and the server never share an interpreter or a GIL. The CLI also runs as its own process,
-reaped with `os.wait4` so its peak memory (ru_maxrss) is its own.
+started and reaped by `bench/launch.py` so that its peak memory (ru_maxrss) is its own: reaped
+straight from here it would carry this process's peak (see launch.py).
 """
 
 from __future__ import annotations
@@ -191,12 +192,12 @@ def run_cli(argv: Sequence[str], env: dict[str, str] | None = None) -> CliRun:
     """Run `bootstrap ARGV` as its own process: wall time, peak RSS, exit code, JSON report."""
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         out = Path(tmp) / "report.json"
+        measured = Path(tmp) / "measured"
         full = [*BOOTSTRAP, *argv]
         if argv and argv[0] in ("plan", "apply", "audit", "smoke"):
             full += ["--format", "json", "--output", str(out)]
-        started = time.perf_counter()
         process = subprocess.Popen(
-            full,
+            [sys.executable, "-m", "bench.launch", str(measured), *full],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -205,14 +206,13 @@ def run_cli(argv: Sequence[str], env: dict[str, str] | None = None) -> CliRun:
         )
         assert process.stderr is not None
         stderr = process.stderr.read().decode(errors="replace")
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        process.wait()
+        maxrss_kb, wall = measured.read_text().split()
         report = json.loads(out.read_text()) if out.exists() else {}
     return CliRun(
         argv=list(full),
-        wall_s=wall,
-        maxrss_mb=usage.ru_maxrss / 1024,
+        wall_s=float(wall),
+        maxrss_mb=int(maxrss_kb) / 1024,
         exit_code=process.returncode,
         report=report,
         stderr=stderr[-4000:],
