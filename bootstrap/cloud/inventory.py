@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bootstrap.cloud.observed import ObservedBilling, ObservedProject
+from bootstrap.cloud.observed import ObservedBilling, ObservedIamPolicy, ObservedProject
 from bootstrap.cloud.org_policy import EffectivePolicy
 
 SEARCH_PERMISSION = "cloudasset.assets.searchAllResources"
 BILLING_LIST_PERMISSION = "billing.resourceAssociations.list"
 # analyzeOrgPolicyGovernedContainers accepts this or SEARCH_PERMISSION on the organization.
 ANALYZE_POLICY_PERMISSION = "cloudasset.assets.analyzeOrgPolicy"
+IAM_SEARCH_PERMISSION = "cloudasset.assets.searchAllIamPolicies"
 
 
 class InventoryMode(StrEnum):
@@ -71,7 +72,15 @@ class Inventory:
     # constraint then project id (only the projects some policy governs); empty when they were
     # not analyzed, and then every project's are read directly.
     policies: Mapping[str, Mapping[str, EffectivePolicy]] = field(default_factory=dict)
-    requests: int = 0  # search pages, billing list pages and policy analysis pages
+    # Each project's own IAM policy from searchAllIamPolicies, by project id; None when it was
+    # not searched (no principals named, or the search failed): then getIamPolicy per project.
+    iam_policies: Mapping[str, ObservedIamPolicy] | None = None
+    requests: int = 0  # search pages, billing list pages, policy analysis and IAM search pages
+
+    def iam_policy(self, project_id: str) -> ObservedIamPolicy | None:
+        """The project's own IAM policy as the search found it; None when not searched or not
+        found there (then it is read directly)."""
+        return None if self.iam_policies is None else self.iam_policies.get(project_id)
 
     def policy(self, constraint: str, project_id: str) -> EffectivePolicy | None:
         """The project's effective policy for `constraint` when the organization's was analyzed

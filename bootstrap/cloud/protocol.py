@@ -176,6 +176,12 @@ class Cloud(Protocol):
         (needs billing.resourceAssociations.list on the account)."""
         ...
 
+    def search_iam_policies(self, scope: str) -> dict[str, ObservedIamPolicy]:
+        """Cloud Asset searchAllIamPolicies of the Projects under `scope`: each project's own
+        IAM policy (no etag), by `projects/NUMBER`; paged at 500. Needs
+        cloudasset.assets.searchAllIamPolicies on the scope."""
+        ...
+
     def analyze_org_policies(
         self, organization: str, constraint: str
     ) -> dict[str, EffectivePolicy]:

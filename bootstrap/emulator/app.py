@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from bootstrap.emulator import (
     asset,
+    asset_iam,
     asset_orgpolicy,
     billing,
     cloudquotas,
@@ -67,6 +68,7 @@ class EmulatorApp:
             + iamcredentials.ROUTES
             + asset.ROUTES
             + asset_orgpolicy.ROUTES
+            + asset_iam.ROUTES
         ):
             self.routes.setdefault(route.method, []).append(
                 (re.compile(route.pattern + r"/?"), route)

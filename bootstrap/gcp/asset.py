@@ -6,7 +6,8 @@ Both are paged at the maximum page size (500 results for the search, 100 for the
 so a 10,000-project organization costs a few dozen requests instead of three per project.
 `analyzeOrgPolicyGovernedContainers` (200 per page) answers the effective org policy of every
 project a policy governs, one analysis of the organization per constraint, instead of one
-getEffectivePolicy per project per constraint. The
+getEffectivePolicy per project per constraint; `searchAllIamPolicies` (500 per page) answers
+every project's IAM policy instead of one getIamPolicy per project. The
 service query names only the services asked about (`state:ENABLED AND (name:A OR name:B)`), and
 a read mask keeps the pages small. The search has its own quota (`cloudasset.search` in
 gcp/ratelimit.py); the billing list counts against Cloud Billing's.
@@ -23,11 +24,17 @@ from google.cloud import asset_v1, billing_v1
 
 from bootstrap.causes.context import CallContext
 from bootstrap.cloud.inventory import InventoryRecord, InventorySearch
-from bootstrap.cloud.observed import ObservedBilling, ObservedProject, ProjectState
+from bootstrap.cloud.observed import (
+    ObservedBilling,
+    ObservedIamPolicy,
+    ObservedProject,
+    ProjectState,
+)
 from bootstrap.cloud.org_policy import EffectivePolicy
 from bootstrap.gcp.billing import observed_billing
 from bootstrap.gcp.calls import Caller
 from bootstrap.gcp.orgpolicy import policy_rules
+from bootstrap.gcp.projects import observed_policy
 
 _SEARCH = "cloudasset.search"
 _BILLING_READ = "cloudbilling.read"
@@ -185,6 +192,23 @@ class Asset:
                     rules = policy_rules(container.consolidated_policy.rules)
                     found[name] = EffectivePolicy(constraint=constraint, rules=rules)
         return found
+
+    def iam_policies(self, scope: str) -> dict[str, ObservedIamPolicy]:
+        """searchAllIamPolicies of the Projects under `scope`: each project's own IAM policy
+        (its bindings; the search answers no etag), by `projects/NUMBER`."""
+        pages = self._caller.pages(
+            "cloudasset.searchAllIamPolicies",
+            lambda r, t: self._client.search_all_iam_policies(request=r, retry=None, timeout=t),
+            {"scope": scope, "asset_types": [PROJECT_TYPE], "page_size": PAGE_SIZE},
+            bucket=_SEARCH,
+            context=CallContext(),
+        )
+        return {
+            result.project: observed_policy(result.policy)
+            for page in pages
+            for result in page.results
+            if result.project
+        }
 
     def billing_links(self, account: str) -> dict[str, ObservedBilling]:
         """Every project linked to `account` (billingAccounts.projects.list), by project id."""

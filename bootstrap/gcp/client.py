@@ -241,6 +241,9 @@ class GcpCloud:
     def search_inventory(self, scope: str, *, services: Sequence[str]) -> InventorySearch:
         return self._asset.search(scope, services=services)
 
+    def search_iam_policies(self, scope: str) -> dict[str, ObservedIamPolicy]:
+        return self._asset.iam_policies(scope)
+
     def analyze_org_policies(
         self, organization: str, constraint: str
     ) -> dict[str, EffectivePolicy]:

@@ -96,9 +96,12 @@ def _judge_api_error(exc: api_exceptions.GoogleAPICallError, api: str) -> Judgem
         return Judgement(Verdict.REFRESH)
     if code == 429:
         limit = limit_per_minute(exc)
-        # A limit of 0 is not "busy": no retry will ever pass (QUOTA_ZERO, a person raises it).
-        zero = str((exc.metadata or {}).get("quota_limit_value", "")).strip() == "0"
-        if (exc.reason or "") in _RATE_REASONS and not zero:
+        metadata = exc.metadata or {}
+        # A limit of 0 is not "busy": no retry will ever pass (QUOTA_ZERO, a person raises it);
+        # nor will one within the run against a daily quota (Policy Analyzer's 20 a day).
+        zero = str(metadata.get("quota_limit_value", "")).strip() == "0"
+        daily = "perday" in str(metadata.get("quota_limit", "")).lower()
+        if (exc.reason or "") in _RATE_REASONS and not zero and not daily:
             return Judgement(Verdict.RETRY, asked, rate_limited=True, limit_per_minute=limit)
         return Judgement(Verdict.FAIL, asked, rate_limited=True, limit_per_minute=limit)
     if code in (500, 504):

@@ -16,17 +16,18 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bootstrap.checks import BILLING, POLICY, PROJECT, SERVICES
+from bootstrap.checks import ACCESS_PREFIX, BILLING, POLICY, PROJECT, SERVICES
 from bootstrap.cloud.inventory import (
     ANALYZE_POLICY_PERMISSION,
     AUTO_MIN_PROJECTS,
     BILLING_LIST_PERMISSION,
+    IAM_SEARCH_PERMISSION,
     SEARCH_PERMISSION,
     Inventory,
     InventoryMode,
     InventorySearch,
 )
-from bootstrap.cloud.observed import ObservedBilling
+from bootstrap.cloud.observed import ObservedBilling, ObservedIamPolicy
 from bootstrap.cloud.org_policy import EffectivePolicy
 from bootstrap.cloud.protocol import Cloud
 from bootstrap.errors import BootstrapError
@@ -43,6 +44,14 @@ INVENTORY_CHECKS = (PROJECT, BILLING, SERVICES)
 # to count their pages.
 BILLING_LIST_METHOD = "cloudbilling.billingAccounts.projects.list"
 ANALYZE_METHOD = "cloudasset.analyzeOrgPolicyGovernedContainers"
+IAM_SEARCH_METHOD = "cloudasset.searchAllIamPolicies"
+
+
+NO_SCOPE = (
+    "--inventory asset needs one organization or folder: the projects name different parents "
+    "(or none); every project is read directly. Set `parent` in the manifest defaults or audit "
+    "with --parent."
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,16 +112,8 @@ def prefetch(
     if not projects or not wanted(mode, len(projects)):
         return Prefetch(mode=mode)
     if scope is None:
-        if mode is InventoryMode.AUTO:
-            return Prefetch(mode=mode)  # the projects span several parents: nothing to sweep
-        return Prefetch(
-            mode=mode,
-            warnings=(
-                "--inventory asset needs one organization or folder: the projects name different "
-                "parents (or none); every project is read directly. Set `parent` in the manifest "
-                "defaults or audit with --parent.",
-            ),
-        )
+        # AUTO: the projects span several parents, nothing to sweep; ASSET: say why not.
+        return Prefetch(mode=mode, warnings=() if mode is InventoryMode.AUTO else (NO_SCOPE,))
     if swept is None:
         swept, warning = search(cloud, scope, services_of(projects))
         if swept is None:
@@ -121,22 +122,49 @@ def prefetch(
     billing, accounts, warnings = _billing_links(cloud, projects, swept)
     constraints = _constraints(projects) if org_policy else ()
     policies, policy_warning = _policies(cloud, swept, constraints)
+    wants_iam = any(p.principals for p in projects)
+    iam, iam_warning = _iam_policies(cloud, swept) if wants_iam else (None, None)
     inventory = Inventory(
         search=swept,
         billing=billing,
         accounts=tuple(accounts),
         policies=policies,
+        iam_policies=iam,
         requests=swept.requests + _bulk_requests(cloud) - before,
     )
-    warnings += [policy_warning] if policy_warning else []
+    warnings += [w for w in (policy_warning, iam_warning) if w]
     return Prefetch(mode=mode, inventory=inventory, warnings=tuple(warnings))
 
 
 def _bulk_requests(cloud: Cloud) -> int:
-    """Billing list and policy analysis pages sent so far (the search counts its own)."""
-    return sum(
-        cloud.stats.requests.get(method, 0) for method in (BILLING_LIST_METHOD, ANALYZE_METHOD)
-    )
+    """Billing list, policy analysis and IAM search pages sent so far (the resource search
+    counts its own)."""
+    methods = (BILLING_LIST_METHOD, ANALYZE_METHOD, IAM_SEARCH_METHOD)
+    return sum(cloud.stats.requests.get(method, 0) for method in methods)
+
+
+def _iam_policies(
+    cloud: Cloud, swept: InventorySearch
+) -> tuple[dict[str, ObservedIamPolicy] | None, str | None]:
+    """Every project's own IAM policy under the scope, by project id; None (and the warning
+    saying why) when the search cannot be read: then each project's is read directly."""
+    try:
+        found = cloud.search_iam_policies(swept.scope)
+    except BootstrapError as error:
+        return None, (
+            f"--inventory asset: the IAM policies under {swept.scope} could not be searched "
+            f"({error.failure.message}); each project's is read directly instead. To read them "
+            f"in pages, grant {IAM_SEARCH_PERMISSION} on {swept.scope} (roles/cloudasset.viewer)."
+        )
+    ids = _project_ids(swept)
+    return {ids.get(name, name): policy for name, policy in found.items()}, None
+
+
+def _project_ids(swept: InventorySearch) -> dict[str, str]:
+    """`projects/NUMBER` (how Cloud Asset names a project) to its id, for the projects swept."""
+    return {
+        f"projects/{r.project.number}": pid for pid, r in swept.records.items() if r.project.number
+    }
 
 
 def _constraints(projects: Sequence[DesiredProject]) -> tuple[str, ...]:
@@ -153,17 +181,14 @@ def _policies(
     organization = swept.organization
     if not constraints or organization is None:
         return {}, None
-    ids = {r.project.number: pid for pid, r in swept.records.items() if r.project.number}
+    ids = _project_ids(swept)
     policies: dict[str, dict[str, EffectivePolicy]] = {}
     for constraint in constraints:
         try:
             analyzed = cloud.analyze_org_policies(organization, constraint)
         except BootstrapError as error:
             return {}, policy_fallback_warning(organization, error)
-        policies[constraint] = {
-            ids.get(name.removeprefix("projects/"), name.removeprefix("projects/")): policy
-            for name, policy in analyzed.items()
-        }
+        policies[constraint] = {ids.get(name, name): policy for name, policy in analyzed.items()}
     return policies, None
 
 
@@ -246,10 +271,15 @@ def discover(
 
 
 def judged_checks(inventory: Inventory | None) -> tuple[str, ...]:
-    """The checks an inventory view answers: project, billing, services, and the org policies
-    when the organization's were analyzed."""
-    analyzed = inventory is not None and bool(inventory.policies)
-    return (*INVENTORY_CHECKS, POLICY) if analyzed else INVENTORY_CHECKS
+    """The checks (names, or `access:` for every principal's) an inventory view answers:
+    project, billing, services, the org policies when the organization's were analyzed, the
+    principals' access when the IAM policies were searched."""
+    checks: tuple[str, ...] = INVENTORY_CHECKS
+    if inventory is not None and inventory.policies:
+        checks = (*checks, POLICY)
+    if inventory is not None and inventory.iam_policies is not None:
+        checks = (*checks, ACCESS_PREFIX)
+    return checks
 
 
 def marked(
@@ -257,8 +287,8 @@ def marked(
     judged: frozenset[str],
     checks: Sequence[str] = INVENTORY_CHECKS,
 ) -> list[ProjectResult]:
-    """Results whose `checks` rest on the inventory say so in those checks' metrics
-    (`observed_from: inventory`)."""
+    """Results whose `checks` (`judged_checks`) rest on the inventory say so in those checks'
+    metrics (`observed_from: inventory`)."""
     out = []
     for result in results:
         if result.project_id not in judged:
@@ -266,7 +296,7 @@ def marked(
             continue
         plan_checks = tuple(
             replace(c, metrics={**c.metrics, "observed_from": "inventory"})
-            if c.name in checks
+            if c.name in checks or (ACCESS_PREFIX in checks and c.name.startswith(ACCESS_PREFIX))
             else c
             for c in result.plan.checks
         )

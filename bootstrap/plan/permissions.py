@@ -106,6 +106,14 @@ _INVENTORY = (
         predefined_role="roles/cloudasset.viewer",
     ),
     Need(
+        permission="cloudasset.assets.searchAllIamPolicies",
+        scope=Scope.PARENT,
+        calls="searchAllIamPolicies of Projects (--inventory asset; the access:<member> checks)",
+        when="with --inventory asset, or auto above 500 projects, when a manifest names "
+        "principals; without it each project's IAM policy is read directly",
+        predefined_role="roles/cloudasset.viewer",
+    ),
+    Need(
         permission="billing.resourceAssociations.list",
         scope=Scope.BILLING_ACCOUNT,
         calls="billingAccounts.projects.list (--inventory asset)",

@@ -23,6 +23,7 @@ from bootstrap.cloud.observed import (
     ModelAccess,
     Observed,
     ObservedBilling,
+    ObservedIamPolicy,
     ObservedModel,
     ObservedProject,
     PermissionReport,
@@ -132,13 +133,12 @@ class Observer:
         """Read the project, its billing, its APIs, its models, the effective org policies the
         manifest can hit, the models' quotas (one Cloud Quotas list) and, when the manifest names
         principals, its IAM policy (read only, concurrently). The first three (and the analyzed
-        org policies) come from the inventory when its view of the project is compliant."""
-        cloud, project_id = self.cloud, desired.project_id
+        org policies, the searched IAM policy) come from the inventory when its view of the
+        project is compliant."""
+        project_id = desired.project_id
         view = self._inventory_view(desired)
         project_f, billing_f, services_f = self._core_reads(desired, view)
-        policy_f = (
-            self._read(cloud.get_project_iam_policy, project_id) if desired.principals else None
-        )
+        policy_f = self._iam_read(desired, from_inventory=view is not None)
         org_policy_fs = self._org_policy_reads(desired, from_inventory=view is not None)
         model_fs, quota_f, wanted = self._model_reads(desired)
         failures: dict[str, Failure] = {}
@@ -214,6 +214,22 @@ class Observer:
             self._read(cloud.get_services, project_id, desired.services),
         )
 
+    def _iam_read(
+        self, desired: DesiredProject, *, from_inventory: bool
+    ) -> Future[ObservedIamPolicy] | None:
+        """The project's IAM policy when the manifest names principals: from the inventory's
+        search when the project is judged from it and was found there, else read."""
+        if not desired.principals:
+            return None
+        searched = (
+            self.inventory.iam_policy(desired.project_id)
+            if from_inventory and self.inventory is not None
+            else None
+        )
+        if searched is not None:
+            return _done(searched)
+        return self._read(self.cloud.get_project_iam_policy, desired.project_id)
+
     def _org_policy_reads(
         self, desired: DesiredProject, *, from_inventory: bool
     ) -> list[tuple[str, Future[EffectivePolicy]]]:
@@ -244,7 +260,7 @@ class Observer:
 
     def reread_direct(self, desired: DesiredProject, observed: Observed) -> Observed:
         """Replace what the inventory answered for this project (project, billing, services, org
-        policies) with its own reads."""
+        policies, IAM policy) with its own reads."""
         cloud, project_id = self.cloud, desired.project_id
         with self._judged_lock:
             self._judged.discard(project_id)
@@ -252,10 +268,11 @@ class Observer:
         billing_f = self._read(cloud.get_billing, project_id)
         services_f = self._read(cloud.get_services, project_id, desired.services)
         org_policy_fs = self._org_policy_reads(desired, from_inventory=False)
+        policy_f = self._iam_read(desired, from_inventory=False)
         failures = {
             k: v
             for k, v in observed.failures.items()
-            if k not in ("project", "billing", "services", ORG_POLICY_READ)
+            if k not in ("project", "billing", "services", ORG_POLICY_READ, "iam_policy")
         }
         project = self._collect(project_f, failures, "project")
         return replace(
@@ -264,6 +281,7 @@ class Observer:
             billing=self._collect(billing_f, failures, "billing"),
             services=self._collect(services_f, failures, "services"),
             org_policy=self._org_policy(desired, org_policy_fs, failures),
+            iam_policy=self._collect(policy_f, failures, "iam_policy") if policy_f else None,
             failures=failures,
         )
 

@@ -15,6 +15,7 @@ import pytest
 
 from bootstrap.emulator.inprocess import Emulator
 from tests.cli.cli_support import FOLDER, MODEL_120B, Cli, kind_of, read_json, scale_world
+from tests.iam_support import with_project_policy
 
 COUNT = 60
 PARENT = f"folders/{FOLDER}"
@@ -230,3 +231,63 @@ def test_org_policies_come_from_one_analysis_per_constraint_and_a_denial_is_rere
     assert all(
         _check(asset, p, "policy")["metrics"]["observed_from"] == "inventory" for p in judged
     )
+
+
+MEMBER = "serviceAccount:app@ml-apps.iam.gserviceaccount.com"
+UNGRANTED_IN = "scale-ready-005"
+
+
+def _principal_manifest(ids: list[str]) -> str:
+    """The projects under the folder, each wanting gpt-oss-120b and MEMBER able to call it."""
+    listed = "".join(f"  - project_id: {pid}\n" for pid in ids)
+    return (
+        "version: 1\ndefaults:\n"
+        f"  parent: {PARENT}\n"
+        "  link_billing: false\n"
+        f"  principals: [{MEMBER}]\n"
+        "  models:\n    - model: gpt-oss-120b\n      locations: [global]\n"
+        f"projects:\n{listed}"
+    )
+
+
+def test_iam_policies_come_from_one_search_and_a_missing_grant_is_reread(
+    cli: Cli, cli_env: Emulator, tmp_path: Path
+) -> None:
+    world = scale_world(cli_env.get_world(), 12, kinds=("ready",))
+    ids = [p["project_id"] for p in world["projects"] if p["parent"] == PARENT]
+    policy = {"bindings": [{"role": "roles/aiplatform.user", "members": [MEMBER]}]}
+    for pid in ids:
+        with_project_policy(world, pid, None if pid == UNGRANTED_IN else policy)
+    cli_env.put_world(world)
+    manifest = tmp_path / "principals.yaml"
+    manifest.write_text(_principal_manifest(ids))
+
+    def run(path: str) -> dict[str, Any]:
+        out = tmp_path / f"{path}.json"
+        result = cli(
+            "audit", str(manifest), "--no-smoke", "--inventory", path, "--output", str(out)
+        )
+        assert "Traceback" not in result.output
+        return read_json(out)
+
+    cli_env.clear_journal()
+    direct = run("direct")
+    cli_env.clear_journal()
+    asset = run("asset")
+    assert findings(asset) == findings(direct)
+    missing = _check(asset, UNGRANTED_IN, f"access:{MEMBER}")
+    assert missing["status"] != "ok"
+    journal = cli_env.journal()
+    searches = [e for e in journal if e["path"].endswith(":searchAllIamPolicies")]
+    assert [e["path"] for e in searches] == [f"/v1/{PARENT}:searchAllIamPolicies"]
+    # The search stands in for getIamPolicy of every project judged from the inventory; the
+    # project without the grant (a finding) is read directly before it is reported.
+    read_directly = {
+        e["path"].split("/")[3].split(":")[0]
+        for e in journal
+        if e["path"].endswith(":getIamPolicy")
+    }
+    assert read_directly == {UNGRANTED_IN}
+    for pid in set(ids) - {UNGRANTED_IN}:
+        access = _check(asset, pid, f"access:{MEMBER}")
+        assert access["status"] == "ok" and access["metrics"]["observed_from"] == "inventory"

@@ -254,3 +254,14 @@ def test_a_rate_limit_whose_limit_is_zero_is_not_retried() -> None:
     zero = api_exceptions.TooManyRequests("quota", details=[info], error_info=info)
     assert judge(zero, api="serviceusage").verdict is Verdict.FAIL
     assert judge(rate_limited(), api="serviceusage").verdict is Verdict.RETRY
+
+
+def test_a_rate_limit_on_a_daily_quota_is_not_retried() -> None:
+    """Policy Analyzer answers 20 queries a day without Security Command Center: waiting within
+    the run cannot pass it, so the caller falls back at once instead of retrying to its deadline."""
+    info = {"@type": ERROR_INFO, "reason": "RATE_LIMIT_EXCEEDED", "domain": "googleapis.com",
+            "metadata": {"quota_limit_value": "20",
+                         "quota_limit": "AnalyzeOrgPolicyRequestsPerDayPerOrganization"}}  # fmt: skip
+    daily = api_exceptions.TooManyRequests("quota", details=[info], error_info=info)
+    judgement = judge(daily, api="cloudasset")
+    assert judgement.verdict is Verdict.FAIL and judgement.rate_limited
