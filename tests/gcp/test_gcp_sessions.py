@@ -3,6 +3,7 @@ and still honour them (bootstrap.gcp.sessions)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -67,3 +68,18 @@ def test_proxies_given_with_the_request_are_kept_apart(session: requests.Session
     )
     assert _proxy(given) == "http://mine:1"
     assert _proxy(_settings(session, url)) == "http://proxy.example:3128"
+
+
+def test_a_netrc_entry_never_replaces_the_bearer_token(
+    session: requests.Session, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine aiplatform.googleapis.com login someone password secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    request = requests.Request(
+        "GET", "https://aiplatform.googleapis.com/v1/x", headers={"Authorization": "Bearer tok"}
+    )
+    assert session.prepare_request(request).headers["Authorization"] == "Bearer tok"
+    plain = requests.Session()  # what the clients' sessions did before
+    assert plain.prepare_request(request).headers["Authorization"].startswith("Basic ")
