@@ -15,9 +15,7 @@ resources it indexes. Services are listed while ENABLED only.
 
 from __future__ import annotations
 
-import itertools
 import re
-import weakref
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -26,6 +24,7 @@ from bootstrap.emulator import google_errors
 from bootstrap.emulator.calls import Call, Reply, Route, page, page_size
 from bootstrap.emulator.clock import format_rfc3339, parse_rfc3339
 from bootstrap.emulator.history import ProjectView
+from bootstrap.emulator.kept_results import KeptResults
 from bootstrap.emulator.state import Store
 from bootstrap.emulator.world import Project
 
@@ -59,17 +58,17 @@ def organization_of(store: Store, scope: str) -> str:
 def search(store: Store, call: Call) -> Reply:
     scope = call.params["scope"]
     store.require(call.principal, SEARCH, scope, domain=DOMAIN)
-    types = _asset_types(call.query.get("assetTypes", []))
-    snapshot, offset = _snapshot(store, call.arg("pageToken"))
-    if snapshot is None:
+    types = asset_types(call.query.get("assetTypes", []), method="search")
+    key, found, offset = _KEPT.find(store, call.arg("pageToken"))
+    if found is None:
         moment = store.clock.elapsed() - float(store.world.timing.inventory_lag_s)
         matcher = parse_query(call.arg("query"))
         found = [r for r in _results(store, scope, types, moment) if matcher(r)]
-        _order(found, call.arg("orderBy"))
-        snapshot = _keep(store, found)
+        order(found, call.arg("orderBy"))
+        key = _KEPT.keep(store, found)
     size = page_size(call.arg("pageSize"), default=DEFAULT_PAGE, maximum=MAX_PAGE)
-    items, token = page(snapshot[1], size=size, token=offset)
-    token = f"{snapshot[0]}-{token}" if token else ""
+    items, token = page(found, size=size, token=offset)
+    token = f"{key}-{token}" if token else ""
     mask = _mask(call.arg("readMask"))
     body: dict[str, Any] = {}
     if items:
@@ -79,29 +78,8 @@ def search(store: Store, call: Call) -> Reply:
     return Reply(body=body)
 
 
-# One search's results, kept for its next pages (the token names them): every page then shows
-# the same moment of the inventory, and a 10,000-project search is computed once, not per page.
-_SNAPSHOTS: weakref.WeakKeyDictionary[Store, dict[str, list[dict[str, Any]]]] = (
-    weakref.WeakKeyDictionary()
-)
-_KEPT = 4  # searches paged at once; an older token starts its search again (same moment lost)
-_COUNTER = itertools.count(1)
-
-
-def _snapshot(store: Store, token: str) -> tuple[tuple[str, list[dict[str, Any]]] | None, str]:
-    """The kept results a page token continues, and the offset; (None, offset) otherwise."""
-    key, _, offset = token.rpartition("-")
-    kept = _SNAPSHOTS.get(store, {}).get(key)
-    return ((key, kept) if kept is not None else None), offset
-
-
-def _keep(store: Store, found: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    kept = _SNAPSHOTS.setdefault(store, {})
-    while len(kept) >= _KEPT:
-        kept.pop(next(iter(kept)))
-    key = f"s{next(_COUNTER)}"
-    kept[key] = found
-    return key, found
+# Every page of one search shows the same moment of the inventory.
+_KEPT: KeptResults[dict[str, Any]] = KeptResults("s", kept=4)
 
 
 # -- the resources ------------------------------------------------------------------------------
@@ -191,12 +169,14 @@ def _service_result(project: Project, service: str, common: dict[str, Any]) -> d
 # -- request parameters ---------------------------------------------------------------------
 
 
-def _asset_types(raw: list[str]) -> tuple[str, ...]:
-    """The supported types the request names (exactly or by regular expression); none named:
-    all. A name or expression matching no supported type is INVALID_ARGUMENT, as Google says."""
+def asset_types(
+    raw: list[str], *, method: str, supported: tuple[str, ...] = SUPPORTED
+) -> tuple[str, ...]:
+    """The `supported` types the request names (exactly or by regular expression); none named:
+    all. A name or expression matching none is INVALID_ARGUMENT, as Google says."""
     wanted = [t for value in raw for t in value.split(",") if t]
     if not wanted:
-        return SUPPORTED
+        return supported
     chosen: list[str] = []
     for item in wanted:
         try:
@@ -205,17 +185,17 @@ def _asset_types(raw: list[str]) -> tuple[str, ...]:
             raise google_errors.invalid_argument(
                 f"Invalid asset type regular expression: {item}"
             ) from None
-        hits = [t for t in SUPPORTED if t == item or pattern.fullmatch(t)]
+        hits = [t for t in supported if t == item or pattern.fullmatch(t)]
         if not hits:
             raise google_errors.invalid_argument(
-                f"Asset type {item} is not supported by the emulator's search "
-                f"(supported: {', '.join(SUPPORTED)})."
+                f"Asset type {item} is not supported by the emulator's {method} "
+                f"(supported: {', '.join(supported)})."
             )
         chosen += [t for t in hits if t not in chosen]
     return tuple(chosen)
 
 
-def _order(results: list[dict[str, Any]], order_by: str) -> None:
+def order(results: list[dict[str, Any]], order_by: str) -> None:
     keys = [part.split() for part in order_by.split(",") if part.strip()]
     for words in reversed(keys):  # stable sorts, last key first
         field = words[0]

@@ -26,9 +26,7 @@ IAM policies, so this answers from the current policies whatever `timing.invento
 from __future__ import annotations
 
 import copy
-import itertools
 import re
-import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,9 +38,11 @@ from bootstrap.emulator.asset import (
     FOLDER_TYPE,
     ORGANIZATION_TYPE,
     PROJECT_TYPE,
+    asset_types,
     parse_query,
 )
 from bootstrap.emulator.calls import Call, Reply, Route, page, page_size
+from bootstrap.emulator.kept_results import KeptResults
 from bootstrap.emulator.state import Store
 from bootstrap.emulator.world import IamPolicy
 
@@ -60,15 +60,17 @@ Keep = Callable[[dict[str, Any]], bool]
 def search_iam_policies(store: Store, call: Call) -> Reply:
     scope = call.params["scope"]
     store.require(call.principal, SEARCH_IAM, scope, domain=DOMAIN)
-    types = _asset_types(call.query.get("assetTypes", []))
+    types = asset_types(
+        call.query.get("assetTypes", []), method="searchAllIamPolicies", supported=SUPPORTED
+    )
     keep = _binding_filter(call.arg("query"))
-    key, offset = _snapshot(store, call.arg("pageToken"))
-    if not key:
+    key, found, offset = _KEPT.find(store, call.arg("pageToken"))
+    if found is None:
         found = list(_results(store, scope, types, keep))
         _order(found, call.arg("orderBy"))
-        key = _keep(store, found)
+        key = _KEPT.keep(store, found)
     size = page_size(call.arg("pageSize"), default=DEFAULT_PAGE, maximum=MAX_PAGE)
-    items, token = page(_SNAPSHOTS[store][key], size=size, token=offset)
+    items, token = page(found, size=size, token=offset)
     body: dict[str, Any] = {}
     if items:
         body["results"] = items
@@ -77,28 +79,8 @@ def search_iam_policies(store: Store, call: Call) -> Reply:
     return Reply(body=body)
 
 
-# One search's results, kept for its next pages (the token names them), as search keeps its
-# own: every page shows the same moment, and a 10,000-project organization is read once.
-_SNAPSHOTS: weakref.WeakKeyDictionary[Store, dict[str, list[dict[str, Any]]]] = (
-    weakref.WeakKeyDictionary()
-)
-_KEPT = 4  # searches paged at once; an older token starts its search again
-_COUNTER = itertools.count(1)
-
-
-def _snapshot(store: Store, token: str) -> tuple[str, str]:
-    """The kept results a page token continues ('' when none) and the offset."""
-    key, _, offset = token.rpartition("-")
-    return (key if key in _SNAPSHOTS.get(store, {}) else ""), offset
-
-
-def _keep(store: Store, found: list[dict[str, Any]]) -> str:
-    kept = _SNAPSHOTS.setdefault(store, {})
-    while len(kept) >= _KEPT:
-        kept.pop(next(iter(kept)))
-    key = f"i{next(_COUNTER)}"
-    kept[key] = found
-    return key
+# Every page of one search shows the same policies.
+_KEPT: KeptResults[dict[str, Any]] = KeptResults("i", kept=4)
 
 
 # -- the policies ------------------------------------------------------------------------------
@@ -156,30 +138,6 @@ def _result(
 
 
 # -- request parameters ------------------------------------------------------------------------
-
-
-def _asset_types(raw: list[str]) -> tuple[str, ...]:
-    """The supported types the request names (exactly or by regular expression); none named:
-    all. A name or expression matching no supported type is INVALID_ARGUMENT, as for search."""
-    wanted = [t for value in raw for t in value.split(",") if t]
-    if not wanted:
-        return SUPPORTED
-    chosen: list[str] = []
-    for item in wanted:
-        try:
-            pattern = re.compile(item)
-        except re.error:
-            raise google_errors.invalid_argument(
-                f"Invalid asset type regular expression: {item}"
-            ) from None
-        hits = [t for t in SUPPORTED if t == item or pattern.fullmatch(t)]
-        if not hits:
-            raise google_errors.invalid_argument(
-                f"Asset type {item} is not supported by the emulator's searchAllIamPolicies "
-                f"(supported: {', '.join(SUPPORTED)})."
-            )
-        chosen += [t for t in hits if t not in chosen]
-    return tuple(chosen)
 
 
 def _binding_filter(query: str) -> Keep:

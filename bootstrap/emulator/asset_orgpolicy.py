@@ -33,15 +33,14 @@ organization buckets as searchAllResources.
 
 from __future__ import annotations
 
-import itertools
 import re
-import weakref
 from collections.abc import Callable
 from typing import Any
 
 from bootstrap.emulator import google_errors
 from bootstrap.emulator.asset import API, CRM, DOMAIN, SEARCH
 from bootstrap.emulator.calls import Call, Reply, Route, page, page_size
+from bootstrap.emulator.kept_results import KeptResults
 from bootstrap.emulator.orgpolicy import Effective, effective, rules_json
 from bootstrap.emulator.state import Store
 from bootstrap.emulator.world import OrgPolicy
@@ -86,12 +85,13 @@ def analyze_governed_containers(store: Store, call: Call) -> Reply:
         raise google_errors.permission_denied(ANALYZE, scope, domain=DOMAIN)
     keep = _filter(call.arg("filter"), store, constraint)
     set_at = {p.resource: p for p in store.world.org_policies if p.constraint == constraint}
-    key, offset = _snapshot(store, call.arg("pageToken"))
-    if not key:
+    key, found, offset = _KEPT.find(store, call.arg("pageToken"))
+    if found is None:
         found = [c for c in _containers(store, scope) if _governed(store, c, set_at)]
-        key = _keep(store, [c for c in found if keep(c)] if keep is not None else found)
+        found = [c for c in found if keep(c)] if keep is not None else found
+        key = _KEPT.keep(store, found)
     size = page_size(call.arg("pageSize"), default=DEFAULT_PAGE, maximum=MAX_PAGE)
-    items, token = page(_SNAPSHOTS[store][key], size=size, token=offset)
+    items, token = page(found, size=size, token=offset)
     token = f"{key}-{token}" if token else ""
     # A container removed, moved out or no longer governed since the first page is left out.
     items = [c for c in items if scope in store.ancestors(c) and _governed(store, c, set_at)]
@@ -110,27 +110,9 @@ def analyze_governed_containers(store: Store, call: Call) -> Reply:
     return Reply(body=body)
 
 
-# One call's container list, kept for its next pages (the token names it), as search keeps its
-# results: a 10,000-project organization is walked once per paged call, not once per page. The
-# containers' policies are still read at each page (current policies, see the docstring).
-_SNAPSHOTS: weakref.WeakKeyDictionary[Store, dict[str, list[str]]] = weakref.WeakKeyDictionary()
-_KEPT = 8  # calls paged at once; an older token walks the organization again (same order)
-_COUNTER = itertools.count(1)
-
-
-def _snapshot(store: Store, token: str) -> tuple[str, str]:
-    """The kept list a page token continues ('' when none) and the offset."""
-    key, _, offset = token.rpartition("-")
-    return (key if key in _SNAPSHOTS.get(store, {}) else ""), offset
-
-
-def _keep(store: Store, found: list[str]) -> str:
-    kept = _SNAPSHOTS.setdefault(store, {})
-    while len(kept) >= _KEPT:
-        kept.pop(next(iter(kept)))
-    key = f"g{next(_COUNTER)}"
-    kept[key] = found
-    return key
+# One call's container list, kept for its next pages; the containers' policies are still read
+# at each page (current policies, see the docstring).
+_KEPT: KeptResults[str] = KeptResults("g", kept=8)
 
 
 # -- which containers ----------------------------------------------------------------------
