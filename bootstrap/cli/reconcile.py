@@ -74,9 +74,10 @@ inventory_option = click.option(
     type=click.Choice(["auto", "direct", "asset"]),
     default="auto",
     show_default=True,
-    help="Where projects, billing links and enabled APIs are read: per project (direct), or in "
-    "pages from Cloud Asset Inventory and Cloud Billing (asset; anything not compliant there is "
-    "re-read directly); auto picks asset above 500 projects under one folder or organization.",
+    help="Where projects, billing links, enabled APIs, effective org policies and IAM policies "
+    "are read: per project (direct), or in pages from Cloud Asset Inventory and Cloud Billing "
+    "(asset; anything not compliant there is re-read directly); auto picks asset above 500 "
+    "projects under one folder or organization.",
 )
 relink_option = click.option(
     "--allow-relink",
