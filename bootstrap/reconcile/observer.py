@@ -138,8 +138,9 @@ class Observer:
         project_id = desired.project_id
         view = self._inventory_view(desired)
         project_f, billing_f, services_f = self._core_reads(desired, view)
-        policy_f = self._iam_read(desired, from_inventory=view is not None)
-        org_policy_fs = self._org_policy_reads(desired, from_inventory=view is not None)
+        answers = self.inventory if view is not None else None  # what the inventory may answer
+        policy_f = self._iam_read(desired, answers)
+        org_policy_fs = self._org_policy_reads(desired, answers)
         model_fs, quota_f, wanted = self._model_reads(desired)
         failures: dict[str, Failure] = {}
         collect = self._collect
@@ -215,33 +216,25 @@ class Observer:
         )
 
     def _iam_read(
-        self, desired: DesiredProject, *, from_inventory: bool
+        self, desired: DesiredProject, inventory: Inventory | None
     ) -> Future[ObservedIamPolicy] | None:
-        """The project's IAM policy when the manifest names principals: from the inventory's
-        search when the project is judged from it and was found there, else read."""
+        """The project's IAM policy when the manifest names principals: from `inventory`'s
+        search when it found the project there, else read."""
         if not desired.principals:
             return None
-        searched = (
-            self.inventory.iam_policy(desired.project_id)
-            if from_inventory and self.inventory is not None
-            else None
-        )
+        searched = inventory.iam_policy(desired.project_id) if inventory else None
         if searched is not None:
             return _done(searched)
         return self._read(self.cloud.get_project_iam_policy, desired.project_id)
 
     def _org_policy_reads(
-        self, desired: DesiredProject, *, from_inventory: bool
+        self, desired: DesiredProject, inventory: Inventory | None
     ) -> list[tuple[str, Future[EffectivePolicy]]]:
-        """One effective policy per constraint that applies: from the organization's analysis
-        when the project is judged from the inventory and it was analyzed, else read."""
+        """One effective policy per constraint that applies: from `inventory`'s analysis of
+        the organization when it has one, else read."""
         reads = []
         for constraint in org_policy_constraints(desired) if self.org_policy else ():
-            analyzed = (
-                self.inventory.policy(constraint, desired.project_id)
-                if from_inventory and self.inventory is not None
-                else None
-            )
+            analyzed = inventory.policy(constraint, desired.project_id) if inventory else None
             if analyzed is not None:
                 reads.append((constraint, _done(analyzed)))
                 continue
@@ -267,8 +260,8 @@ class Observer:
         project_f = self._read(cloud.get_project, project_id)
         billing_f = self._read(cloud.get_billing, project_id)
         services_f = self._read(cloud.get_services, project_id, desired.services)
-        org_policy_fs = self._org_policy_reads(desired, from_inventory=False)
-        policy_f = self._iam_read(desired, from_inventory=False)
+        org_policy_fs = self._org_policy_reads(desired, None)
+        policy_f = self._iam_read(desired, None)
         failures = {
             k: v
             for k, v in observed.failures.items()
