@@ -21,6 +21,7 @@ def render_json(report: RunReport) -> str:
 # Pieces of encoded JSON joined per write: one write per piece costs a call each (over a
 # million for a 10,000-project report), one join of them all holds every piece at once.
 _PIECES_PER_WRITE = 8192
+_ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)  # render_json's settings
 
 
 def write_json(report: RunReport, stream: TextIO) -> None:
@@ -34,9 +35,6 @@ def write_json(report: RunReport, stream: TextIO) -> None:
             pieces.clear()
     pieces.append("\n")
     stream.write("".join(pieces))
-
-
-_ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)
 
 
 def report_from_json(data: dict[str, Any], *, source: str = "report") -> RunReport:
