@@ -42,6 +42,16 @@ def parse_duration(_ctx: click.Context, _param: click.Parameter, value: str) -> 
     return seconds
 
 
+def parse_processes(value: str) -> int | None:
+    """`auto` -> None (the run decides: bootstrap.reconcile.processes), else a count from 1."""
+    text = value.strip().lower()
+    if text == "auto":
+        return None
+    if text.isdigit() and 1 <= int(text) <= 64:
+        return int(text)
+    raise click.BadParameter(f"{value!r} is not auto or a number of processes from 1 to 64")
+
+
 # Reads an audit may leave out, each with its check reported as skipped (a literal tuple, so
 # --help imports nothing): `policy`, the effective org policy reads (one per constraint);
 # `quota`, the Cloud Quotas read of the models' limits (one paged list per project).

@@ -77,10 +77,37 @@ class CallStats:
         with self._lock:
             self.rate_limited += 1
 
+    def take(self) -> StatCounts:
+        """The counts so far, as plain values (a worker process sends them back), starting again
+        from zero."""
+        with self._lock:
+            counts = (dict(self.requests), self.retries, self.rate_limited)
+            self.requests.clear()
+            self.retries = self.rate_limited = 0
+        return counts
+
+    def add(self, counts: StatCounts) -> None:
+        """Add what `take` gave in another process."""
+        requests, retries, rate_limited = counts
+        with self._lock:
+            for method, count in requests.items():
+                self.requests[method] = self.requests.get(method, 0) + count
+            self.retries += retries
+            self.rate_limited += rate_limited
+
+
+# CallStats' counts without its lock: requests by method, retries, 429 answers.
+StatCounts = tuple[dict[str, int], int, int]
+
 
 class Cloud(Protocol):
     @property
     def stats(self) -> CallStats: ...
+
+    def divide(self, parts: int) -> None:
+        """This process now does one of `parts` equal shares of the run (a forked worker): its
+        rate limits and concurrency become that share of the run's."""
+        ...
 
     def vertex_root(self, location: str) -> str:
         """`https://<host>` for the location (or the emulator's root): the openai base URL root."""

@@ -96,6 +96,7 @@ class Caller:
         self._notify = notify
         self._login_remedy = login_remedy
         self._limiter = limiter
+        self._concurrency = concurrency
         self._slots = PrioritySlots(concurrency)
         self._timeout_s = timeout_s
         self._deadline_s = deadline_s
@@ -110,6 +111,12 @@ class Caller:
             )
             for api in APIS
         }
+
+    def divide(self, parts: int) -> None:
+        """Keep one of `parts` shares of the rate limits and of the concurrency (at least one
+        slot): a forked worker's, before it sends anything."""
+        self._limiter.divide(parts)
+        self._slots = PrioritySlots(max(1, self._concurrency // parts))
 
     def call(
         self,

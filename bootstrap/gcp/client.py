@@ -146,6 +146,9 @@ class GcpCloud:
     def stats(self) -> CallStats:
         return self._caller.stats
 
+    def divide(self, parts: int) -> None:
+        self._caller.divide(parts)
+
     @property
     def in_flight(self) -> InFlight:
         """Mutations awaiting answers and operations running, for an interrupt's message."""

@@ -166,6 +166,15 @@ class RateLimiter:
             self._clock.sleep(wait)
         return wait
 
+    def divide(self, parts: int) -> None:
+        """Keep one of `parts` equal shares of every bucket (rate, size and what is left of it):
+        `parts` processes each holding one send what this one would."""
+        with self._lock:
+            for bucket in self._buckets.values():
+                bucket.rate /= parts
+                bucket.capacity /= parts
+                bucket.level /= parts
+
     def slow_down(
         self, key: str, *, limit_per_minute: float | None, retry_after_s: float | None
     ) -> None:

@@ -12,6 +12,7 @@ never: a `.netrc` entry for a Google host would replace the bearer token with Ba
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +24,21 @@ from requests.utils import get_environ_proxies
 # requests' own signature (typed in its stubs with a TypedDict); ours takes and gives the same.
 MergeSettings = Callable[..., Any]
 
+# Every tuned session's adapter, for `_drop_connections` in a forked worker.
+_ADAPTERS: weakref.WeakSet[requests.adapters.HTTPAdapter] = weakref.WeakSet()
+
+
+def _drop_connections() -> None:
+    """In a forked child: forget the connections the parent opened. Two processes writing
+    requests on one socket would interleave them; closing the child's copy of each descriptor
+    leaves the parent's open."""
+    for adapter in list(_ADAPTERS):
+        adapter.poolmanager.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_connections)
+
 
 def tune_session(session: requests.Session, concurrency: int) -> None:
     """Pool sized to the concurrency, no urllib3 retries, no silent 401 refresh (ours do both),
@@ -32,6 +48,7 @@ def tune_session(session: requests.Session, concurrency: int) -> None:
     )
     session.mount("https://", adapter)
     session.mount("http://", adapter)
+    _ADAPTERS.add(adapter)
     if isinstance(session, AuthorizedSession):
         session._refresh_status_codes = ()
     # requests' own reading of the environment is off; `environment_once` does it instead.

@@ -68,6 +68,7 @@ def run_job(
         cloud, options=options, clock=clock, on_event=on_event, cancel=cancel, inventory=inventory
     )
     results, judged = _reconciled(reconciler, projects)
+    split = {"processes": reconciler.processes} if reconciler.processes > 1 else {}
     warnings = [*(prefetch.warnings if prefetch else ()), *warnings]
     smoke_checks = _smoke_ready(
         cloud, projects, results, smoke=smoke, options=options, clock=clock, on_event=on_event
@@ -79,7 +80,7 @@ def run_job(
         started_at=started_at,
         duration_s=elapsed.wall_s(),
         warnings=warnings,
-        metrics=_run_metrics(cloud) | elapsed.virtual() | bulk.metrics(prefetch, judged),
+        metrics=_run_metrics(cloud) | split | elapsed.virtual() | bulk.metrics(prefetch, judged),
         run=run,
     )
 

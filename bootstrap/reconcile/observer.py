@@ -251,6 +251,11 @@ class Observer:
         with self._judged_lock:
             return frozenset(self._judged)
 
+    def add_judged(self, project_ids: frozenset[str]) -> None:
+        """Projects a worker process judged from the inventory (bootstrap.reconcile.processes)."""
+        with self._judged_lock:
+            self._judged.update(project_ids)
+
     def reread_direct(self, desired: DesiredProject, observed: Observed) -> Observed:
         """Replace what the inventory answered for this project (project, billing, services, org
         policies, IAM policy) with its own reads."""

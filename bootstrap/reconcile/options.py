@@ -25,6 +25,7 @@ class RunOptions:
     gate_deadline_s: float = 600.0
     findings: bool = False  # audit: pending checks are worded as findings
     wait_ready_s: float = 0.0  # wait this long for propagating changes before judging
+    processes: int | None = 1  # read-only runs: worker processes, None for auto (processes.py)
 
 
 def plan_with(options: RunOptions, desired: DesiredProject, observed: Observed) -> ProjectPlan:

@@ -11,15 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, wait
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bootstrap.cancel import Interrupted
 from bootstrap.checks import PROJECT, Check, CheckStatus
-from bootstrap.clock import Clock, wait_result, worker, worker_pool
+from bootstrap.clock import Clock, is_virtual, wait_result, worker, worker_pool
 from bootstrap.cloud.inventory import Inventory
 from bootstrap.cloud.observed import Observed
 from bootstrap.cloud.priority import REQUEST_PRIORITY
-from bootstrap.cloud.protocol import Cloud
+from bootstrap.cloud.protocol import Cloud, StatCounts
 from bootstrap.errors import BootstrapError, Cause, Failure
 from bootstrap.manifest.desired import DesiredProject
 from bootstrap.plan.model import ChangeOutcome, ProjectPlan
@@ -30,6 +30,7 @@ from bootstrap.reconcile.gates import wait_until
 from bootstrap.reconcile.inventory import needs_direct_read
 from bootstrap.reconcile.observer import Observer
 from bootstrap.reconcile.options import RunOptions, plan_with
+from bootstrap.reconcile.processes import WorkerInterrupted, can_fork, run_split, worker_processes
 from bootstrap.reconcile.results import ChangeResult, EventSink, ProjectResult
 
 # Projects worked on at once; their requests still go through `concurrency` HTTP slots.
@@ -67,17 +68,52 @@ class Reconciler:
         self.cancel = cancel or threading.Event()
         # Operations left running by an interrupted apply, for the "rerun to resume" message.
         self.pending_operations: list[str] = []
+        self.processes = 1  # how many processes the last run was split over
 
     def close(self) -> None:
         self.observer.close()
 
     def run(self, projects: Sequence[DesiredProject]) -> list[ProjectResult]:
-        """Reconcile every project; results come back in the input order.
+        """Reconcile every project; results come back in the input order. A large read-only
+        run is split over worker processes (bootstrap.reconcile.processes).
 
         Ctrl-C (KeyboardInterrupt in this thread) sets `cancel`; workers stop at their next
         wait (the clock must be a CancellableClock on this event) and `Interrupted` names the
         operations still running.
         """
+        read_only = not self.options.apply
+        processes = worker_processes(self.options.processes, len(projects), read_only=read_only)
+        if processes > 1 and can_fork() and not is_virtual(self.clock):
+            return self._run_split(projects, processes)
+        return self._run_here(projects)
+
+    def _run_split(self, projects: Sequence[DesiredProject], processes: int) -> list[ProjectResult]:
+        """`run` over `processes` forked workers, worker K taking projects K, K+N, ...; what they
+        counted (requests, projects judged from the inventory) is added here."""
+        cloud = self.observer.cloud
+        self.processes = processes
+
+        def work(part: Sequence[DesiredProject], emit: EventSink) -> _Part:
+            cloud.divide(processes)
+            cloud.stats.take()  # the parent's counts stay the parent's
+            self._emit = emit
+            results = self._run_here(part)
+            return _Part(results, self.observer.inventory_judged(), cloud.stats.take())
+
+        try:
+            parts = run_split(projects, processes, work, on_event=self._emit)
+        except (KeyboardInterrupt, WorkerInterrupted):
+            self.cancel.set()
+            raise Interrupted(()) from None  # read only: nothing was left running
+        slots: list[ProjectResult | None] = [None] * len(projects)
+        for index, part in enumerate(parts):
+            slots[index::processes] = part.results
+            self.observer.add_judged(part.judged)
+            cloud.stats.add(part.stats)
+        return [result for result in slots if result is not None]
+
+    def _run_here(self, projects: Sequence[DesiredProject]) -> list[ProjectResult]:
+        """`run` in this process, a thread per project."""
         # A project thread spends most of an apply asleep (operation polls, readiness gates)
         # holding no HTTP slot, so it is the slots, not this pool, that bound the requests in
         # flight; a pool of 2 x concurrency would serialise the waits of large applies.
@@ -183,6 +219,15 @@ class Reconciler:
                 raise_on_timeout=False,
                 on_wait=announce,
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """What a worker process sends back: its projects' results, in its order, and its counts."""
+
+    results: list[ProjectResult]
+    judged: frozenset[str]
+    stats: StatCounts
 
 
 def _failed_result(project_id: str, failure: Failure) -> ProjectResult:

@@ -156,3 +156,13 @@ def test_priority_slots_serve_earlier_projects_first() -> None:
     for thread in threads:
         thread.join(timeout=5)
     assert served == [1, 3, 5]
+
+
+def test_divided_into_two_each_share_holds_and_refills_half() -> None:
+    clock = VirtualClock()
+    limiter = RateLimiter(clock, {"serviceusage.write": 1.0})
+    limiter.divide(2)
+    assert limiter.rate("serviceusage.write") == pytest.approx(0.5)
+    waits = [limiter.acquire("serviceusage.write") for _ in range(30)]
+    assert sum(waits) == 0  # half of the minute's 60
+    assert limiter.acquire("serviceusage.write") == pytest.approx(2.0)  # then 1 per 2 s

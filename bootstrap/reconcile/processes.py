@@ -1,0 +1,195 @@
+"""A large read-only run split over worker processes, because one Python process tops out near
+one core.
+
+Each request costs the client libraries ~2-4 ms of CPU under the GIL (google-auth, requests,
+protobuf's JSON parser; docs/benchmarks.md "Reading the 2026-11-30 runs"), so one process sends
+at most ~200-280 requests a second however many threads wait on the network. An organization
+audit whose quotas allow more (raised quotas, or the emulator's compressed minutes) was bound by
+that, not by Google. Forked workers share what the run read before the split (discovery, the
+inventory) without re-reading it, and each takes every N-th project.
+
+Only read-only runs are split (audit, plan): an apply's writes, operations and interrupts stay in
+one process. A split happens only where forking is safe: no other thread alive (a thread holding
+a lock at the fork would leave it held forever in the child; a terminal's live progress view has
+one, so terminal runs stay in one process), real time (a fast-forward clock coordinates the
+threads of one process), and a platform with fork.
+
+The workers send what would have stayed in memory back over a pipe: each project's events as they
+happen (the parent's progress view shows them) and, at the end, the results and the counts the
+report needs. Their rate limits and HTTP slots are their share of the run's
+(`Cloud.divide`), so together they send what one process would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, Pipe, wait
+from typing import Any, Generic, NoReturn, TypeVar
+
+from bootstrap.cancel import Interrupted
+from bootstrap.reconcile.events import EventSink, ProjectEvent
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# `auto` gives each worker at least this many projects: below it, forking and the duplicated
+# once-per-run reads cost more than a second core saves.
+PROJECTS_PER_PROCESS = 500
+# `auto` never uses more: the run's quotas, not cores, bound a larger fleet on Google.
+AUTO_MAX_PROCESSES = 4
+# How long an interrupted parent waits for its workers to stop before killing them.
+WORKER_GRACE_S = 5.0
+
+
+def worker_processes(requested: int | None, projects: int, *, read_only: bool) -> int:
+    """How many processes run `projects` projects: `requested` (None: auto), 1 where a split
+    is not possible. Auto splits only on Linux, where fork is the platform's own default."""
+    if not read_only or projects < 2 or not hasattr(os, "fork"):
+        return 1
+    if requested is None:
+        if sys.platform != "linux":
+            return 1
+        cores = len(os.sched_getaffinity(0))
+        requested = min(cores, AUTO_MAX_PROCESSES, projects // PROJECTS_PER_PROCESS)
+    return max(1, min(requested, projects))
+
+
+def can_fork() -> bool:
+    """Whether this process may fork now: no thread but this one (see the module docstring)."""
+    return threading.active_count() == 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    project_id: str
+    event: ProjectEvent
+
+
+@dataclass(frozen=True, slots=True)
+class _Done(Generic[R]):
+    value: R
+
+
+@dataclass(frozen=True, slots=True)
+class _Raised:
+    interrupted: bool
+    text: str  # the worker's traceback, for an unexpected error
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process ended without its results (an error in it, or it was killed)."""
+
+
+class WorkerInterrupted(Exception):
+    """A worker process was interrupted (Ctrl-C reached it)."""
+
+
+def run_split(
+    items: Sequence[T],
+    processes: int,
+    work: Callable[[Sequence[T], EventSink], R],
+    *,
+    on_event: EventSink,
+) -> list[R]:
+    """`work(part, emit)` in `processes` forked workers, part K holding every K-th item from K;
+    the values in part order. `emit` in a worker sends the event to `on_event` here.
+
+    Ctrl-C here, or a worker that fails or is interrupted, stops the others (SIGINT, then
+    SIGKILL after WORKER_GRACE_S); then KeyboardInterrupt, WorkerInterrupted or WorkerFailed."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    workers: list[tuple[int, Connection]] = []
+    try:
+        for index in range(processes):
+            workers.append(_fork(items[index::processes], work))
+        return _collect(workers, on_event)
+    except BaseException:
+        for pid, _ in workers:
+            _signal(pid, signal.SIGINT)
+        raise
+    finally:
+        for pid, connection in workers:
+            connection.close()
+            _reap(pid)
+
+
+def _fork(part: Sequence[T], work: Callable[[Sequence[T], EventSink], R]) -> tuple[int, Connection]:
+    receiver, sender = Pipe(duplex=False)
+    pid = os.fork()
+    if pid:
+        sender.close()
+        return pid, receiver
+    receiver.close()
+    _worker(part, work, sender)  # never returns
+
+
+def _worker(part: Sequence[Any], work: Callable[..., Any], sender: Connection) -> NoReturn:
+    code = 0
+    lock = threading.Lock()
+
+    def emit(project_id: str, event: ProjectEvent) -> None:
+        with lock:
+            sender.send(_Event(project_id, event))
+
+    try:
+        message: object = _Done(work(part, emit))
+    except BaseException as error:  # everything reaches the parent, which decides
+        code = 1
+        interrupted = isinstance(error, KeyboardInterrupt | Interrupted | WorkerInterrupted)
+        message = _Raised(interrupted, "".join(traceback.format_exception(error)))
+    try:
+        with lock:
+            sender.send(message)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # not the parent's atexit handlers, buffers or threads' shutdown
+
+
+def _collect(workers: Sequence[tuple[int, Connection]], on_event: EventSink) -> list[R]:
+    values: dict[int, R] = {}
+    waiting = {connection: index for index, (_, connection) in enumerate(workers)}
+    while waiting:
+        for ready in wait(list(waiting)):
+            assert isinstance(ready, Connection)
+            index = waiting[ready]
+            try:
+                message = ready.recv()
+            except EOFError:
+                raise WorkerFailed(
+                    f"worker process {workers[index][0]} ended without its results"
+                ) from None
+            if isinstance(message, _Event):
+                on_event(message.project_id, message.event)
+            elif isinstance(message, _Done):
+                values[index] = message.value
+                del waiting[ready]
+            elif isinstance(message, _Raised):
+                if message.interrupted:
+                    raise WorkerInterrupted()
+                raise WorkerFailed(f"a worker process failed:\n{message.text}")
+    return [values[index] for index in range(len(workers))]
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it has ended already
+        os.kill(pid, signum)
+
+
+def _reap(pid: int) -> None:
+    """Wait for a worker to end; kill it once WORKER_GRACE_S have passed."""
+    deadline = time.monotonic() + WORKER_GRACE_S
+    while time.monotonic() < deadline:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return
+        time.sleep(0.02)
+    _signal(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)

@@ -1,0 +1,104 @@
+"""`--processes`: a read-only audit split over forked worker processes, run as a real CLI process
+(`python -m bootstrap`, real time) against the emulator over HTTP. The split run must report
+exactly what one process reports, observe every project once, count every request, and stop
+every worker on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bootstrap.emulator.inprocess import Emulator
+from tests.cli.cli_support import FOLDER, Cli, scale_world
+from tests.cli.test_cli_inventory import findings
+from tests.faults.faults_support import spawn_cli
+
+COUNT = 36
+QUOTAS = "/quotaInfos"
+
+
+@pytest.fixture
+def fleet(emulator: Emulator) -> Emulator:
+    world = scale_world(emulator.get_world(), COUNT)
+    world["timing"].update(operation_polls=0, operation_seconds=0, service_propagation_s=0)
+    emulator.put_world(world)
+    emulator.clear_journal()
+    return emulator
+
+
+def _audit(emulator: Emulator, tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+    path = tmp_path / f"report-{len(list(tmp_path.iterdir()))}.json"
+    child = spawn_cli(
+        emulator,
+        "audit", "--parent", f"folders/{FOLDER}", "--no-smoke", "--inventory", "asset",
+        "--output", str(path), *args,
+    )  # fmt: skip
+    stdout, stderr = child.communicate(timeout=120)
+    assert "Traceback" not in stdout + stderr, stderr
+    return child.returncode, json.loads(path.read_text()), stderr
+
+
+def _quota_reads(emulator: Emulator) -> Counter[str]:
+    """Projects by how many quota lists were sent for them (one per observed project)."""
+    return Counter(e["path"].split("/")[3] for e in emulator.journal() if QUOTAS in e["path"])
+
+
+@pytest.mark.realtime
+def test_a_split_audit_reports_what_one_process_reports(fleet: Emulator, tmp_path: Path) -> None:
+    code_one, one, _ = _audit(fleet, tmp_path, "--processes", "1")
+    reads_one = _quota_reads(fleet)
+    fleet.clear_journal()
+    code_split, split, log = _audit(fleet, tmp_path, "--processes", "3")
+    reads_split = _quota_reads(fleet)
+    assert code_split == code_one == 2
+    assert findings(split) == findings(one)
+    assert split["summary"]["processes"] == 3 and "processes" not in one["summary"]
+    # Every project observed exactly once, by one worker; the parent counted what they sent.
+    # (A project being deleted may have its quota read cancelled before it is sent.)
+    active = {p["project_id"] for p in one["projects"] if "deleting" not in p["project_id"]}
+    for reads in (reads_one, reads_split):
+        assert set(reads.values()) == {1} and active <= set(reads)
+    assert split["summary"]["requests"] == len(fleet.journal())
+    assert split["summary"]["inventory_projects"] == one["summary"]["inventory_projects"] > 0
+    # Each project's progress line was shown once, relayed by the parent.
+    for project in one["projects"]:
+        assert log.count(f" {project['project_id']} ") == 1, project["project_id"]
+
+
+@pytest.mark.realtime
+def test_ctrl_c_stops_every_worker(fleet: Emulator) -> None:
+    # Every probe takes 3 s to answer its first token, so the workers are mid-run when it comes.
+    fleet.put_world(
+        {**fleet.get_world(), "timing": {**fleet.get_world()["timing"], "ttft_ms": 3000}}
+    )
+    child = spawn_cli(
+        fleet, "audit", "--parent", f"folders/{FOLDER}", "--no-smoke", "--processes", "2",
+        "--concurrency", "2",
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not any(e["path"].endswith("/chat/completions") for e in fleet.journal()):
+            assert time.monotonic() < deadline, "no probe was sent"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=15)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130, stderr
+    assert "Traceback" not in stdout + stderr and "Interrupted" in stderr, stderr
+    sent = len(fleet.journal())
+    time.sleep(4)  # a worker left running would send its next probe within this
+    assert len(fleet.journal()) == sent
+
+
+def test_processes_must_be_auto_or_a_count(cli: Cli) -> None:
+    result = cli("audit", "--parent", f"folders/{FOLDER}", "--processes", "two")
+    assert result.exit_code == 1
+    assert "'two' is not auto or a number of processes from 1 to 64" in result.stderr

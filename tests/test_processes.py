@@ -1,0 +1,83 @@
+"""Splitting a read-only run over forked worker processes (bootstrap.reconcile.processes):
+how many, the values and events they send back, and what a failing worker turns into. These
+fork real processes; the CLI's split audit is tested end to end in tests/cli/test_cli_processes.py."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import pytest
+
+from bootstrap.reconcile.events import EventSink, Finished, ProjectEvent
+from bootstrap.reconcile.processes import WorkerFailed, run_split, worker_processes
+
+
+@pytest.fixture
+def eight_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: set(range(8)), raising=False)
+
+
+@pytest.mark.usefixtures("eight_cores")
+@pytest.mark.parametrize(
+    ("requested", "projects", "read_only", "expected"),
+    [
+        (None, 999, True, 1),  # auto: fewer than two workers' worth of projects
+        (None, 1000, True, 2),
+        (None, 1999, True, 3),
+        (None, 10_000, True, 4),  # auto stops at AUTO_MAX_PROCESSES
+        (None, 10_000, False, 1),  # apply: never split
+        (3, 10_000, False, 1),
+        (6, 10_000, True, 6),  # asked for: as many as asked
+        (6, 4, True, 4),  # never more workers than projects
+        (1, 10_000, True, 1),
+    ],
+)
+def test_how_many_processes(
+    requested: int | None, projects: int, read_only: bool, expected: int
+) -> None:
+    assert worker_processes(requested, projects, read_only=read_only) == expected
+
+
+def test_auto_stays_in_one_process_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.platform", "darwin")
+    assert worker_processes(None, 10_000, read_only=True) == 1
+    assert worker_processes(2, 10_000, read_only=True) == 2
+
+
+def _tenfold(part: Sequence[int], emit: EventSink) -> tuple[int, list[int]]:
+    for item in part:
+        emit(f"p{item}", Finished(planned=item))
+    return os.getpid(), [item * 10 for item in part]
+
+
+def test_every_worker_takes_every_nth_item_and_its_events_reach_the_parent() -> None:
+    events: list[tuple[str, ProjectEvent]] = []
+    values = run_split(list(range(7)), 3, _tenfold, on_event=lambda p, e: events.append((p, e)))
+    assert [items for _pid, items in values] == [[0, 30, 60], [10, 40], [20, 50]]
+    pids = {pid for pid, _items in values}
+    assert len(pids) == 3 and os.getpid() not in pids  # three processes, none of them this one
+    assert sorted(events, key=lambda pe: pe[0]) == [
+        (f"p{i}", Finished(planned=i)) for i in range(7)
+    ]
+
+
+def _fails_in_the_second(part: Sequence[int], emit: EventSink) -> list[int]:
+    if 1 in part:
+        raise ValueError("boom in the worker")
+    return list(part)
+
+
+def test_a_worker_that_raises_fails_the_split_with_its_traceback() -> None:
+    with pytest.raises(WorkerFailed, match="ValueError: boom in the worker"):
+        run_split([0, 1, 2, 3], 2, _fails_in_the_second, on_event=lambda p, e: None)
+
+
+def _dies(part: Sequence[int], emit: EventSink) -> list[int]:
+    os._exit(3)  # killed, as by the OOM killer: nothing is sent back
+
+
+def test_a_worker_that_dies_without_results_fails_the_split() -> None:
+    with pytest.raises(WorkerFailed, match="ended without its results"):
+        run_split([0, 1], 2, _dies, on_event=lambda p, e: None)
