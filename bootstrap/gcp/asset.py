@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 from google.cloud import asset_v1, billing_v1
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from bootstrap.causes.context import CallContext
 from bootstrap.cloud.inventory import InventoryRecord, InventorySearch
@@ -58,18 +58,24 @@ def service_query(services: Sequence[str]) -> str:
     return f"state:ENABLED AND ({names})" if len(services) > 1 else f"state:ENABLED AND {names}"
 
 
-def _epoch(stamp: Any) -> float | None:
-    """A proto-plus timestamp (a datetime subclass) or None when unset."""
-    if isinstance(stamp, datetime) and stamp.timestamp() > 0:
-        return stamp.timestamp()
-    return None
+def _raw(items: Any) -> Any:
+    """The protobuf messages under a page's proto-plus repeated field. The pages are read field
+    by field from those: proto-plus converts every field it hands out, which was about half of
+    a 500-result page's CPU."""
+    return items.pb
+
+
+def _epoch(stamp: Timestamp) -> float | None:
+    """A protobuf Timestamp's seconds since the epoch, or None when unset."""
+    return stamp.seconds + stamp.nanos / 1e9 if stamp.seconds > 0 else None
 
 
 def _project(result: Any) -> ObservedProject:
-    attributes = result.additional_attributes or {}
+    """A `ResourceSearchResult` (protobuf) of a project, as the direct read would observe it."""
+    attributes = result.additional_attributes.fields
     parent = result.parent_full_resource_name.removeprefix(_CRM)
     return ObservedProject(
-        project_id=str(attributes.get("projectId", "")),
+        project_id=attributes["projectId"].string_value if "projectId" in attributes else "",
         state=ProjectState.DELETE_REQUESTED
         if result.state == "DELETE_REQUESTED"
         else ProjectState.ACTIVE,
@@ -143,7 +149,7 @@ class Asset:
             bucket=_SEARCH,
             context=CallContext(),
         ):
-            yield list(page.results)
+            yield list(_raw(page.results))
 
     def search(self, scope: str, *, services: Sequence[str]) -> InventorySearch:
         """The projects under `scope` (nested folders included) and which of `services` each
@@ -186,7 +192,7 @@ class Asset:
             context=CallContext(),
         )
         for page in pages:
-            for container in page.governed_containers:
+            for container in _raw(page.governed_containers):
                 name = container.full_resource_name.removeprefix(_CRM)
                 if name.startswith("projects/"):
                     rules = policy_rules(container.consolidated_policy.rules)

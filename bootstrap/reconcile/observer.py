@@ -8,9 +8,10 @@ shared parent or account) happen once per run. Nothing here writes.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -339,6 +340,17 @@ class Observer:
             return observed(ModelAccess.UNKNOWN)
         probe = self.cloud.probe_model(desired.project_id, location, model.request_model)
         return observed(probe.access, probe.failure)
+
+    def read_run_wide(self, projects: Sequence[DesiredProject]) -> None:
+        """Make the once-per-run reads the projects share now (each model's Model Garden card,
+        each named billing account), so that worker processes forked after it share them
+        instead of each reading them again. A failure is kept, and met by the project that
+        needs the answer, as it would be without this."""
+        for publisher_model in sorted({m.publisher_model for p in projects for m in p.models}):
+            with contextlib.suppress(BootstrapError):
+                self.publisher_model_exists(publisher_model)
+        for account in sorted({p.billing_account for p in projects if p.billing_account}):
+            self.billing_account(account, {})
 
     def publisher_model_exists(self, publisher_model: str) -> bool:
         """publishers.models.get, once per run per model."""

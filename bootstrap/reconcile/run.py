@@ -92,6 +92,7 @@ class Reconciler:
         counted (requests, projects judged from the inventory) is added here."""
         cloud = self.observer.cloud
         self.processes = processes
+        self.observer.read_run_wide(projects)
 
         def work(part: Sequence[DesiredProject], emit: EventSink) -> _Part:
             cloud.divide(processes)

@@ -56,6 +56,11 @@ def test_a_split_audit_reports_what_one_process_reports(fleet: Emulator, tmp_pat
     fleet.clear_journal()
     code_split, split, log = _audit(fleet, tmp_path, "--processes", "3")
     reads_split = _quota_reads(fleet)
+    cards = [
+        e
+        for e in fleet.journal()
+        if e["path"].endswith("/publishers/openai/models/gpt-oss-120b-maas")
+    ]
     assert code_split == code_one == 2
     assert findings(split) == findings(one)
     assert split["summary"]["processes"] == 3 and "processes" not in one["summary"]
@@ -65,6 +70,7 @@ def test_a_split_audit_reports_what_one_process_reports(fleet: Emulator, tmp_pat
     for reads in (reads_one, reads_split):
         assert set(reads.values()) == {1} and active <= set(reads)
     assert split["summary"]["requests"] == len(fleet.journal())
+    assert len(cards) == 1, "the model card is read once, before the split, not once a worker"
     assert split["summary"]["inventory_projects"] == one["summary"]["inventory_projects"] > 0
     # Each project's progress line was shown once, relayed by the parent.
     for project in one["projects"]:
