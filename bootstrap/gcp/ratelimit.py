@@ -136,6 +136,7 @@ class RateLimiter:
         self._clock = clock
         self._lock = threading.Lock()
         self._buckets: dict[str, TokenBucket] = {}
+        self._parts = 1  # this process's share of the run's quotas is 1 / parts (`divide`)
         if rates is None or rates:
             merged = {**DEFAULT_RATE_LIMITS, **(rates or {})}
             now = clock.now()
@@ -170,6 +171,7 @@ class RateLimiter:
         """Keep one of `parts` equal shares of every bucket (rate, size and what is left of it):
         `parts` processes each holding one send what this one would."""
         with self._lock:
+            self._parts *= parts
             for bucket in self._buckets.values():
                 bucket.rate /= parts
                 bucket.capacity /= parts
@@ -185,8 +187,9 @@ class RateLimiter:
         with self._lock:
             bucket._refill(self._clock.now())
             if limit_per_minute is not None and limit_per_minute > 0 and not bucket.stated:
-                bucket.rate = min(bucket.rate, limit_per_minute / 60.0)
-                bucket.capacity = min(bucket.capacity, limit_per_minute)
+                share = limit_per_minute / self._parts  # the server's limit is the whole run's
+                bucket.rate = min(bucket.rate, share / 60.0)
+                bucket.capacity = min(bucket.capacity, share)
             # Whatever the server says, it saw more than it allows: start from empty so the next
             # requests are paced at the rate instead of bursting again.
             pause = retry_after_s if retry_after_s and retry_after_s > 0 else 0.0

@@ -166,3 +166,12 @@ def test_divided_into_two_each_share_holds_and_refills_half() -> None:
     waits = [limiter.acquire("serviceusage.write") for _ in range(30)]
     assert sum(waits) == 0  # half of the minute's 60
     assert limiter.acquire("serviceusage.write") == pytest.approx(2.0)  # then 1 per 2 s
+
+
+def test_a_divided_limiter_lowers_to_its_share_of_the_limit_a_429_names() -> None:
+    clock = VirtualClock()
+    limiter = RateLimiter(clock, {"resourcemanager.read": 100.0})
+    limiter.divide(2)
+    # 600 a minute is the caller's whole quota: this worker, one of two, keeps 300 of it.
+    limiter.slow_down("resourcemanager.read", limit_per_minute=600, retry_after_s=None)
+    assert limiter.rate("resourcemanager.read") == pytest.approx(5.0)
