@@ -13,6 +13,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,6 +24,7 @@ from bootstrap.emulator import (
     billing,
     cloudquotas,
     crm,
+    field_mask,
     folders,
     google_errors,
     iamcredentials,
@@ -158,7 +160,9 @@ class EmulatorApp:
             )
             query = parse_qs(scope["query_string"].decode("latin-1"))
             call = Call(scope["method"], scope["path"], params, query, _json(body), principal)
-            return route.handler(self.store, call), email
+            return _masked(
+                route.handler(self.store, call), _header(scope, b"x-goog-fieldmask")
+            ), email
         except google_errors.ApiError as exc:
             error: Any = exc.body()
             # Row 16 (reported): the chat route may wrap its error in a one-element array.
@@ -248,12 +252,23 @@ def _email(store: Store, scope: dict[str, Any]) -> str:
     return principal.email if principal else ""
 
 
-def _bearer(scope: dict[str, Any]) -> str | None:
+def _header(scope: dict[str, Any], wanted: bytes) -> str | None:
     for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else None
+        if name == wanted:
+            return str(value.decode("latin-1"))
     return None
+
+
+def _bearer(scope: dict[str, Any]) -> str | None:
+    scheme, _, token = (_header(scope, b"authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _masked(reply: Reply, mask: str | None) -> Reply:
+    """The answer with only the fields an `X-Goog-FieldMask` names (emulator/field_mask.py)."""
+    if mask is None or reply.events is not None or reply.status >= 400:
+        return reply
+    return replace(reply, body=field_mask.apply(reply.body, field_mask.parse(mask)))
 
 
 def _json(body: bytes) -> Any:

@@ -48,6 +48,16 @@ _PROJECT_MASK = (
     "organization"
 )
 ANALYZE_PAGE_SIZE = 200  # analyzeOrgPolicyGovernedContainers' cap
+# What the analysis is read for (a partial response, the X-Goog-FieldMask system parameter):
+# each container's name and consolidated rules. Its policy bundle, ancestors and tags are most
+# of a page otherwise, and parsing them most of the page's CPU.
+_ANALYZE_FIELDS = (
+    (
+        "x-goog-fieldmask",
+        "governedContainers.fullResourceName,governedContainers.consolidatedPolicy.rules,"
+        "nextPageToken",
+    ),
+)
 _SERVICE_MASK = "name,project,state,updateTime"
 
 
@@ -185,7 +195,7 @@ class Asset:
         pages = self._caller.pages(
             "cloudasset.analyzeOrgPolicyGovernedContainers",
             lambda r, t: self._client.analyze_org_policy_governed_containers(
-                request=r, retry=None, timeout=t
+                request=r, retry=None, timeout=t, metadata=_ANALYZE_FIELDS
             ),
             {"scope": organization, "constraint": constraint, "page_size": ANALYZE_PAGE_SIZE},
             bucket=_SEARCH,
