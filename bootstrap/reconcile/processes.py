@@ -23,6 +23,7 @@ report needs. Their rate limits and HTTP slots are their share of the run's
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -107,6 +108,9 @@ def run_split(
     sys.stdout.flush()
     sys.stderr.flush()
     workers: list[tuple[int, Connection]] = []
+    # The objects the run holds so far move out of the collector's reach: a worker's collections
+    # would otherwise write to every one of them and so copy the pages it shares with the parent.
+    gc.freeze()
     try:
         for index in range(processes):
             workers.append(_fork(items[index::processes], work))
@@ -116,6 +120,7 @@ def run_split(
             _signal(pid, signal.SIGINT)
         raise
     finally:
+        gc.unfreeze()
         for pid, connection in workers:
             connection.close()
             _reap(pid)
