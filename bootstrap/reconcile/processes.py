@@ -52,7 +52,8 @@ WORKER_GRACE_S = 5.0
 
 def worker_processes(requested: int | None, projects: int, *, read_only: bool) -> int:
     """How many processes run `projects` projects: `requested` (None: auto), 1 where a split
-    is not possible. Auto splits only on Linux, where fork is the platform's own default."""
+    is not possible. Auto splits only on Linux: on macOS, CPython itself stopped forking by
+    default (3.8), as system libraries may crash in a forked child."""
     if not read_only or projects < 2 or not hasattr(os, "fork"):
         return 1
     if requested is None:
