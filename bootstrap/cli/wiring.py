@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -163,16 +164,27 @@ def emit_report(report: RunReport, fmt: str, outputs: Sequence[str]) -> None:
     width = UNWRAPPED
     if fmt == "table" and sys.stdout.isatty():
         width = max(60, os.get_terminal_size().columns)
-    if fmt == Format.JSON:  # written as it is encoded: a fleet's report is never held whole
+    # Checked before the run (check_inputs); this catches what changed since, in one line.
+    try:
+        files = parse_outputs(outputs, None)
+        write_outputs(report, files)
+        problem = None
+    except (OSError, ValueError) as error:
+        files, problem = [], error
+    # A file in the printed format is copied, not encoded again: a fleet's JSON takes seconds to
+    # encode. The table is always rendered (its width and colour are the terminal's).
+    written = next((path for path, kind in files if kind == fmt != Format.TABLE), None)
+    if written is not None:
+        with written.open(encoding="utf-8") as text:
+            shutil.copyfileobj(text, sys.stdout)
+        sys.stdout.flush()
+    elif fmt == Format.JSON:  # written as it is encoded: a fleet's report is never held whole
         write_report(report, Format.JSON, sys.stdout)
         sys.stdout.flush()
     else:
         click.echo(render(report, Format(fmt), width=width, color=color), nl=False)
-    # Checked before the run (check_inputs); this catches what changed since, in one line.
-    try:
-        write_outputs(report, parse_outputs(outputs, None))
-    except (OSError, ValueError) as error:
-        fail(f"could not write the report: {error}")
+    if problem is not None:
+        fail(f"could not write the report: {problem}")
     try:
         append_step_summary(report, os.environ)
     except OSError as error:

@@ -95,6 +95,31 @@ def test_several_outputs_take_their_format_from_the_extension(
     assert table.startswith("bootstrap audit") and "✓  demo-ready" in table
 
 
+@pytest.mark.parametrize(("fmt", "ext"), [("json", "json"), ("markdown", "md")])
+def test_a_file_in_the_printed_format_is_encoded_once_and_printed_as_written(
+    cli: Cli, ready: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, ext: str
+) -> None:
+    """A fleet's JSON takes seconds to encode: the file is written, then copied to stdout."""
+    import bootstrap.report.render as render
+
+    encoded: list[str] = []
+    for name in ("write_json", "render_markdown"):
+        real = getattr(render, name)
+
+        def counted(
+            *args: object, _real: Callable[..., object] = real, _name: str = name
+        ) -> object:
+            encoded.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(render, name, counted)
+    path = tmp_path / f"audit.{ext}"
+    result = cli("audit", ready, "--format", fmt, "--output", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == path.read_text()
+    assert len(encoded) == 1
+
+
 def test_an_output_with_an_unknown_extension_is_a_clear_error(
     cli: Cli, ready: str, tmp_path: Path
 ) -> None:
