@@ -7,34 +7,43 @@ input into a sentence naming the file, because `report merge` reads files people
 
 from __future__ import annotations
 
-import json
+import io
 from typing import Any, TextIO
+
+import orjson
 
 from bootstrap.report.input_errors import ReportInputError
 from bootstrap.report.model import RunReport, report_from_json_dict
 
 
 def render_json(report: RunReport) -> str:
-    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
-
-
-# Pieces of encoded JSON joined per write: one write per piece costs a call each (over a
-# million for a 10,000-project report), one join of them all holds every piece at once.
-_PIECES_PER_WRITE = 8192
-_ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)  # render_json's settings
+    text = io.StringIO()
+    write_json(report, text)
+    return text.getvalue()
 
 
 def write_json(report: RunReport, stream: TextIO) -> None:
-    """`render_json(report)` written to `stream` as it is encoded: a 10,000-project report is
-    ~15 MB of text, and built whole its million pieces took ~100 MB at the end of the run."""
-    pieces: list[str] = []
-    for piece in _ENCODER.iterencode(report.to_json()):
-        pieces.append(piece)
-        if len(pieces) >= _PIECES_PER_WRITE:
-            stream.write("".join(pieces))
-            pieces.clear()
-    pieces.append("\n")
-    stream.write("".join(pieces))
+    """The report as `json.dumps(report.to_json(), indent=2, ensure_ascii=False)` writes it (a
+    float under 1e-4 aside: 0.00001, not 1e-05, the same number), encoded by orjson. The
+    standard library indents in pure Python: ~2 s for a 10,000-project report at the end of the
+    run, against ~0.1 s. Each top-level value is encoded on its own and the projects one at a
+    time, so a fleet's ~20 MB of text is never held whole."""
+    stream.write("{")
+    for number, (key, value) in enumerate(report.to_json().items()):
+        stream.write(f"{',' if number else ''}\n  {_encode(key, 2)}: ")
+        if key == "projects" and value:
+            for index, project in enumerate(value):
+                stream.write(f"{',' if index else '['}\n    {_encode(project, 4)}")
+            stream.write("\n  ]")
+        else:
+            stream.write(_encode(value, 2))
+    stream.write("\n}\n")
+
+
+def _encode(value: Any, indent: int) -> str:
+    """`value` as indented JSON, its inner lines `indent` spaces further in."""
+    text = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    return text.replace("\n", "\n" + " " * indent)
 
 
 def report_from_json(data: dict[str, Any], *, source: str = "report") -> RunReport:

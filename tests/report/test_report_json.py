@@ -45,14 +45,19 @@ def test_json_is_exactly_to_json() -> None:
     assert json.loads(render(report, Format.JSON)) == report.to_json()
 
 
-@pytest.mark.parametrize("copies", [1, 300], ids=["one write", "many writes"])
-def test_json_written_as_it_is_encoded_is_the_rendered_text(copies: int) -> None:
-    """The streamed form (stdout, --output) is byte for byte the rendered one, also when it
-    takes many writes (300 copies of the sample projects are over 100,000 encoded pieces)."""
+def _standard(report: RunReport) -> str:
+    """The text the report promises: the standard library's indented JSON of `to_json()`."""
+    return json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("copies", [0, 1, 300], ids=["no projects", "one write", "many writes"])
+def test_json_written_as_it_is_encoded_is_the_standard_indented_text(copies: int) -> None:
+    """The streamed form (stdout, --output, a project at a time) is byte for byte the standard
+    library's `indent=2` text, and so is the rendered one."""
     report = dataclasses.replace(full_report(), projects=full_report().projects * copies)
     stream = io.StringIO()
     write_report(report, Format.JSON, stream)
-    assert stream.getvalue() == render(report, Format.JSON)
+    assert stream.getvalue() == _standard(report) == render(report, Format.JSON)
 
 
 @pytest.mark.parametrize("report", [full_report(), empty_report()], ids=["full", "empty"])
@@ -143,6 +148,7 @@ def test_any_report_is_valid_and_round_trips(report: RunReport) -> None:
     jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
     assert report_from_json(data) == report
     assert RunReport.from_json(data).to_json() == data
+    assert render(report, Format.JSON) == _standard(report)
 
 
 def test_full_report_round_trips_through_text() -> None:
