@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint fmt typecheck bench clean
+.PHONY: demo test lint fmt typecheck bench clean bytecode
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,10 +13,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+# bootstrap's modules compiled ahead, as pip does when it installs a wheel: an editable install
+# under PYTHONDONTWRITEBYTECODE=1 would compile every module on every start (0.6 s of each CLI
+# run). Only the files changed since the last compile are compiled again.
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q bootstrap
+
+demo: $(STAMP) bytecode
 	$(BIN)/bootstrap demo
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) bytecode lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -31,7 +37,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+bench: $(STAMP) bytecode
 	$(BIN)/python -m bench
 
 clean:
