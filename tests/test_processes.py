@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from bootstrap.reconcile.events import EventSink, Finished, ProjectEvent
-from bootstrap.reconcile.processes import WorkerFailed, run_split, worker_processes
+from bootstrap.reconcile.processes import Deliver, WorkerFailed, run_split, worker_processes
 
 
 @pytest.fixture
@@ -46,27 +46,32 @@ def test_auto_stays_in_one_process_off_linux(monkeypatch: pytest.MonkeyPatch) ->
     assert worker_processes(2, 10_000, read_only=True) == 2
 
 
-def _tenfold(part: Sequence[int], emit: EventSink) -> tuple[int, list[int]]:
-    for item in part:
+def _tenfold(part: Sequence[int], emit: EventSink, deliver: Deliver[int]) -> tuple[int, int]:
+    for position, item in enumerate(part):
         emit(f"p{item}", Finished(planned=item))
-    return os.getpid(), [item * 10 for item in part]
+        deliver(position, item * 10)
+    return os.getpid(), len(part)
 
 
-def test_every_worker_takes_every_nth_item_and_its_events_reach_the_parent() -> None:
+def test_every_worker_takes_every_nth_item_and_its_values_and_events_reach_the_parent() -> None:
     events: list[tuple[str, ProjectEvent]] = []
-    values = run_split(list(range(7)), 3, _tenfold, on_event=lambda p, e: events.append((p, e)))
-    assert [items for _pid, items in values] == [[0, 30, 60], [10, 40], [20, 50]]
-    pids = {pid for pid, _items in values}
+    values, finals = run_split(
+        list(range(7)), 3, _tenfold, on_event=lambda p, e: events.append((p, e))
+    )
+    assert values == [item * 10 for item in range(7)]  # item order, whichever worker had it
+    assert [count for _pid, count in finals] == [3, 2, 2]  # worker K: items K, K+3, ...
+    pids = {pid for pid, _count in finals}
     assert len(pids) == 3 and os.getpid() not in pids  # three processes, none of them this one
     assert sorted(events, key=lambda pe: pe[0]) == [
         (f"p{i}", Finished(planned=i)) for i in range(7)
     ]
 
 
-def _fails_in_the_second(part: Sequence[int], emit: EventSink) -> list[int]:
+def _fails_in_the_second(part: Sequence[int], emit: EventSink, deliver: Deliver[int]) -> None:
     if 1 in part:
         raise ValueError("boom in the worker")
-    return list(part)
+    for position, item in enumerate(part):
+        deliver(position, item)
 
 
 def test_a_worker_that_raises_fails_the_split_with_its_traceback() -> None:
@@ -74,10 +79,21 @@ def test_a_worker_that_raises_fails_the_split_with_its_traceback() -> None:
         run_split([0, 1, 2, 3], 2, _fails_in_the_second, on_event=lambda p, e: None)
 
 
-def _dies(part: Sequence[int], emit: EventSink) -> list[int]:
-    os._exit(3)  # killed, as by the OOM killer: nothing is sent back
+def _dies(part: Sequence[int], emit: EventSink, deliver: Deliver[int]) -> None:
+    deliver(0, part[0])
+    os._exit(3)  # killed, as by the OOM killer, after one value: the rest never comes
 
 
 def test_a_worker_that_dies_without_results_fails_the_split() -> None:
     with pytest.raises(WorkerFailed, match="ended without its results"):
-        run_split([0, 1], 2, _dies, on_event=lambda p, e: None)
+        run_split([0, 1, 2, 3], 2, _dies, on_event=lambda p, e: None)
+
+
+def _skips_its_last(part: Sequence[int], emit: EventSink, deliver: Deliver[int]) -> None:
+    for position, item in enumerate(part[:-1]):
+        deliver(position, item)
+
+
+def test_a_worker_that_ends_with_an_item_left_without_a_value_fails_the_split() -> None:
+    with pytest.raises(WorkerFailed, match="left items out"):
+        run_split([0, 1, 2, 3], 2, _skips_its_last, on_event=lambda p, e: None)

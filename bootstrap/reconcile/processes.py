@@ -14,9 +14,9 @@ a lock at the fork would leave it held forever in the child; a terminal's live p
 one, so terminal runs stay in one process), real time (a fast-forward clock coordinates the
 threads of one process), and a platform with fork.
 
-The workers send what would have stayed in memory back over a pipe: each project's events as they
-happen (the parent's progress view shows them) and, at the end, the results and the counts the
-report needs. Their rate limits and HTTP slots are their share of the run's
+The workers send what would have stayed in memory back over a pipe as it happens: each project's
+events (the parent's progress view shows them) and its result, so that the parent has unpickled
+nearly all of them when the last project finishes; at the end, the counts the report needs. Their rate limits and HTTP slots are their share of the run's
 (`Cloud.divide`), so together they send what one process would.
 """
 
@@ -39,7 +39,11 @@ from bootstrap.cancel import Interrupted
 from bootstrap.reconcile.events import EventSink, ProjectEvent
 
 T = TypeVar("T")
+V = TypeVar("V")
 R = TypeVar("R")
+
+# `deliver(position, value)`: the value of the item at `position` in a worker's part.
+Deliver = Callable[[int, V], None]
 
 # `auto` gives each worker at least this many projects: below it, forking and the duplicated
 # once-per-run reads cost more than a second core saves.
@@ -76,6 +80,12 @@ class _Event:
 
 
 @dataclass(frozen=True, slots=True)
+class _Value(Generic[V]):
+    position: int
+    value: V
+
+
+@dataclass(frozen=True, slots=True)
 class _Done(Generic[R]):
     value: R
 
@@ -97,15 +107,18 @@ class WorkerInterrupted(Exception):
 def run_split(
     items: Sequence[T],
     processes: int,
-    work: Callable[[Sequence[T], EventSink], R],
+    work: Callable[[Sequence[T], EventSink, Deliver[V]], R],
     *,
     on_event: EventSink,
-) -> list[R]:
-    """`work(part, emit)` in `processes` forked workers, part K holding every K-th item from K;
-    the values in part order. `emit` in a worker sends the event to `on_event` here.
+) -> tuple[list[V], list[R]]:
+    """`work(part, emit, deliver)` in `processes` forked workers, part K holding every K-th item
+    from K. `emit` in a worker sends an event to `on_event` here; `deliver(position, value)`
+    sends the value of `part[position]`, as soon as it is known. Returns every item's value in
+    item order and what each `work` returned, in part order.
 
-    Ctrl-C here, or a worker that fails or is interrupted, stops the others (SIGINT, then
-    SIGKILL after WORKER_GRACE_S); then KeyboardInterrupt, WorkerInterrupted or WorkerFailed."""
+    Ctrl-C here, or a worker that fails, is interrupted or leaves an item without a value,
+    stops the others (SIGINT, then SIGKILL after WORKER_GRACE_S); then KeyboardInterrupt,
+    WorkerInterrupted or WorkerFailed."""
     sys.stdout.flush()
     sys.stderr.flush()
     workers: list[tuple[int, Connection]] = []
@@ -115,7 +128,11 @@ def run_split(
     try:
         for index in range(processes):
             workers.append(_fork(items[index::processes], work))
-        return _collect(workers, on_event)
+        values, finals = _collect(workers, on_event)
+        if len(values) < len(items):
+            missing = next(i for i in range(len(items)) if i not in values)
+            raise WorkerFailed(f"worker process {workers[missing % processes][0]} left items out")
+        return [values[index] for index in range(len(items))], finals
     except BaseException:
         for pid, _ in workers:
             _signal(pid, signal.SIGINT)
@@ -127,7 +144,7 @@ def run_split(
             _reap(pid)
 
 
-def _fork(part: Sequence[T], work: Callable[[Sequence[T], EventSink], R]) -> tuple[int, Connection]:
+def _fork(part: Sequence[T], work: Callable[..., Any]) -> tuple[int, Connection]:
     receiver, sender = Pipe(duplex=False)
     pid = os.fork()
     if pid:
@@ -141,27 +158,37 @@ def _worker(part: Sequence[Any], work: Callable[..., Any], sender: Connection) -
     code = 0
     lock = threading.Lock()
 
-    def emit(project_id: str, event: ProjectEvent) -> None:
+    def send(message: object) -> None:
         with lock:
-            sender.send(_Event(project_id, event))
+            sender.send(message)
+
+    def emit(project_id: str, event: ProjectEvent) -> None:
+        send(_Event(project_id, event))
+
+    def deliver(position: int, value: object) -> None:
+        send(_Value(position, value))
 
     try:
-        message: object = _Done(work(part, emit))
+        message: object = _Done(work(part, emit, deliver))
     except BaseException as error:  # everything reaches the parent, which decides
         code = 1
         interrupted = isinstance(error, KeyboardInterrupt | Interrupted | WorkerInterrupted)
         message = _Raised(interrupted, "".join(traceback.format_exception(error)))
     try:
-        with lock:
-            sender.send(message)
+        send(message)
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)  # not the parent's atexit handlers, buffers or threads' shutdown
 
 
-def _collect(workers: Sequence[tuple[int, Connection]], on_event: EventSink) -> list[R]:
-    values: dict[int, R] = {}
+def _collect(
+    workers: Sequence[tuple[int, Connection]], on_event: EventSink
+) -> tuple[dict[int, Any], list[Any]]:
+    """Every delivered value by item index, and each worker's final value in part order."""
+    values: dict[int, Any] = {}
+    finals: dict[int, Any] = {}
+    parts = len(workers)
     waiting = {connection: index for index, (_, connection) in enumerate(workers)}
     while waiting:
         for ready in wait(list(waiting)):
@@ -175,14 +202,16 @@ def _collect(workers: Sequence[tuple[int, Connection]], on_event: EventSink) -> 
                 ) from None
             if isinstance(message, _Event):
                 on_event(message.project_id, message.event)
+            elif isinstance(message, _Value):
+                values[index + message.position * parts] = message.value
             elif isinstance(message, _Done):
-                values[index] = message.value
+                finals[index] = message.value
                 del waiting[ready]
             elif isinstance(message, _Raised):
                 if message.interrupted:
                     raise WorkerInterrupted()
                 raise WorkerFailed(f"a worker process failed:\n{message.text}")
-    return [values[index] for index in range(len(workers))]
+    return values, [finals[index] for index in range(parts)]
 
 
 def _signal(pid: int, signum: int) -> None:

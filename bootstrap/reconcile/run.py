@@ -30,7 +30,13 @@ from bootstrap.reconcile.gates import wait_until
 from bootstrap.reconcile.inventory import needs_direct_read
 from bootstrap.reconcile.observer import Observer
 from bootstrap.reconcile.options import RunOptions, plan_with
-from bootstrap.reconcile.processes import WorkerInterrupted, can_fork, run_split, worker_processes
+from bootstrap.reconcile.processes import (
+    Deliver,
+    WorkerInterrupted,
+    can_fork,
+    run_split,
+    worker_processes,
+)
 from bootstrap.reconcile.results import ChangeResult, EventSink, ProjectResult
 
 # Projects worked on at once; their requests still go through `concurrency` HTTP slots.
@@ -65,6 +71,9 @@ class Reconciler:
             inventory=inventory,
         )
         self._emit = on_event or (lambda _project, _message: None)
+        # Where each project's result goes as it is done, besides the list `run` returns: the
+        # parent, from a worker process (`_run_split`).
+        self._deliver: Deliver[ProjectResult] = lambda _index, _result: None
         self.cancel = cancel or threading.Event()
         # Operations left running by an interrupted apply, for the "rerun to resume" message.
         self.pending_operations: list[str] = []
@@ -88,30 +97,31 @@ class Reconciler:
         return self._run_here(projects)
 
     def _run_split(self, projects: Sequence[DesiredProject], processes: int) -> list[ProjectResult]:
-        """`run` over `processes` forked workers, worker K taking projects K, K+N, ...; what they
-        counted (requests, projects judged from the inventory) is added here."""
+        """`run` over `processes` forked workers, worker K taking projects K, K+N, ...: each sends
+        a project's result as soon as it is done, and at its end what it counted (requests,
+        projects judged from the inventory), which is added here."""
         cloud = self.observer.cloud
         self.processes = processes
         self.observer.read_run_wide(projects)
 
-        def work(part: Sequence[DesiredProject], emit: EventSink) -> _Part:
+        def work(
+            part: Sequence[DesiredProject], emit: EventSink, deliver: Deliver[ProjectResult]
+        ) -> _Part:
             cloud.divide(processes)
             cloud.stats.take()  # the parent's counts stay the parent's
-            self._emit = emit
-            results = self._run_here(part)
-            return _Part(results, self.observer.inventory_judged(), cloud.stats.take())
+            self._emit, self._deliver = emit, deliver
+            self._run_here(part)
+            return _Part(self.observer.inventory_judged(), cloud.stats.take())
 
         try:
-            parts = run_split(projects, processes, work, on_event=self._emit)
+            results, parts = run_split(projects, processes, work, on_event=self._emit)
         except (KeyboardInterrupt, WorkerInterrupted):
             self.cancel.set()
             raise Interrupted(()) from None  # read only: nothing was left running
-        slots: list[ProjectResult | None] = [None] * len(projects)
-        for index, part in enumerate(parts):
-            slots[index::processes] = part.results
+        for part in parts:
             self.observer.add_judged(part.judged)
             cloud.stats.add(part.stats)
-        return [result for result in slots if result is not None]
+        return results
 
     def _run_here(self, projects: Sequence[DesiredProject]) -> list[ProjectResult]:
         """`run` in this process, a thread per project."""
@@ -142,7 +152,9 @@ class Reconciler:
     def _reconcile_in_order(self, index: int, desired: DesiredProject) -> ProjectResult:
         # Earlier projects' requests go first when the HTTP slots are busy (bootstrap.priority).
         REQUEST_PRIORITY.set(index)
-        return self.reconcile_project(desired)
+        result = self.reconcile_project(desired)
+        self._deliver(index, result)
+        return result
 
     def reconcile_project(self, desired: DesiredProject) -> ProjectResult:
         started = self.clock.now()
@@ -224,9 +236,8 @@ class Reconciler:
 
 @dataclass(frozen=True, slots=True)
 class _Part:
-    """What a worker process sends back: its projects' results, in its order, and its counts."""
+    """What a worker process sends back at its end (its results went as each was done)."""
 
-    results: list[ProjectResult]
     judged: frozenset[str]
     stats: StatCounts
 
