@@ -4,13 +4,22 @@ fork real processes; the CLI's split audit is tested end to end in tests/cli/tes
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 import pytest
 
 from bootstrap.reconcile.events import EventSink, Finished, ProjectEvent
-from bootstrap.reconcile.processes import Deliver, WorkerFailed, run_split, worker_processes
+from bootstrap.reconcile.processes import (
+    Deliver,
+    ForkUnsafe,
+    WorkerFailed,
+    paused_while_forking,
+    run_split,
+    worker_processes,
+)
 
 
 @pytest.fixture
@@ -97,3 +106,67 @@ def _skips_its_last(part: Sequence[int], emit: EventSink, deliver: Deliver[int])
 def test_a_worker_that_ends_with_an_item_left_without_a_value_fails_the_split() -> None:
     with pytest.raises(WorkerFailed, match="left items out"):
         run_split([0, 1, 2, 3], 2, _skips_its_last, on_event=lambda p, e: None)
+
+
+def _threads_in_the_worker(part: Sequence[int], emit: EventSink, deliver: Deliver[int]) -> int:
+    for position in range(len(part)):
+        deliver(position, threading.active_count())
+    return threading.active_count()
+
+
+class _Ticker:
+    """A helper thread as the terminal's progress view has: it can be stopped and restarted."""
+
+    def __init__(self) -> None:
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.paused = 0
+
+    def start(self) -> None:
+        self.stop_event.clear()
+        self.thread = threading.Thread(target=self.stop_event.wait, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        assert self.thread is not None
+        self.thread.join()
+
+    @contextlib.contextmanager
+    def pause(self) -> Iterator[None]:
+        self.paused += 1
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+
+def test_another_thread_alive_keeps_the_run_in_one_process() -> None:
+    ticker = _Ticker()
+    ticker.start()
+    try:
+        with pytest.raises(ForkUnsafe):
+            run_split([0, 1], 2, _threads_in_the_worker, on_event=lambda p, e: None)
+    finally:
+        ticker.stop()
+
+
+def test_a_thread_that_pauses_for_the_fork_lets_the_run_split_and_runs_again_after() -> None:
+    ticker = _Ticker()
+    ticker.start()
+    try:
+        with paused_while_forking(ticker.pause):
+            values, finals = run_split([0, 1, 2], 2, _threads_in_the_worker, on_event=_ignore)
+        assert finals == [1, 1] and values == [1, 1, 1]  # no helper thread in the workers
+        assert ticker.paused == 1  # once around every fork, not once a worker
+        assert ticker.thread is not None and ticker.thread.is_alive()  # running again here
+    finally:
+        ticker.stop()
+    # Closed: the pause is not entered again by a later split.
+    run_split([0, 1], 2, _threads_in_the_worker, on_event=_ignore)
+    assert ticker.paused == 1
+
+
+def _ignore(project_id: str, event: ProjectEvent) -> None:
+    pass

@@ -64,6 +64,8 @@ MAX_LINES = 8
 NOTE_SHOWN_S = 2.0
 # The widest a project id column gets on a terminal (longer ids are cut with an ellipsis).
 MAX_PROJECT_WIDTH = 32
+# How often the live view is redrawn, events or not (elapsed times and the ETA move).
+REDRAWS_PER_S = 4
 BAR_WIDTH = 30
 
 
@@ -231,23 +233,40 @@ class _LogView(_View):
 class _LiveView(_View):
     """A few redrawn lines on a terminal (rich Live), gone when the run ends."""
 
-    def __init__(self, project_ids: Sequence[str], label: str) -> None:
-        super().__init__(project_ids, label)
-        self._live: object | None = None
-
     @contextmanager
     def shown(self) -> Iterator[None]:
         from rich.console import Console
         from rich.live import Live
 
+        from bootstrap.reconcile.processes import paused_while_forking
+
         # get_renderable: redrawn on every refresh, so elapsed times and the ETA keep moving.
-        with Live(
+        # The redraws come from a thread of ours, not rich's, so that a run splitting into worker
+        # processes can end it (joined) for the moment of the fork, then start it again.
+        live = Live(
             get_renderable=self.render,
             console=Console(stderr=True),
             transient=True,
-            refresh_per_second=4,
-        ):
-            yield
+            auto_refresh=False,
+        )
+        redraws = _Redraws(live.refresh)
+
+        @contextmanager
+        def paused() -> Iterator[None]:
+            redraws.stop()
+            live.stop()  # the workers inherit the terminal's own stderr, not rich's proxy
+            try:
+                yield
+            finally:
+                live.start(refresh=True)
+                redraws.start()
+
+        with live, paused_while_forking(paused):
+            redraws.start()
+            try:
+                yield
+            finally:
+                redraws.stop()
 
     def project_event(self, project_id: str, event: ProjectEvent) -> None:
         with self.state.lock:
@@ -308,3 +327,27 @@ def _doing(project: _Project, now: float) -> str:
     if project.waiting is not None:
         return wait_label(project.waiting, now - project.wait_started)
     return ""
+
+
+class _Redraws:
+    """Calls `redraw` REDRAWS_PER_S times a second on a thread that `stop` ends and joins."""
+
+    def __init__(self, redraw: Callable[[], None]) -> None:
+        self._redraw = redraw
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="progress-redraws", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(1 / REDRAWS_PER_S):
+            self._redraw()

@@ -88,8 +88,7 @@ processes_option = click.option(
     show_default=True,
     help="Worker processes for the per-project reads (plan and audit; apply runs in one). One "
     "process sends ~200-280 requests a second before its CPU is the limit; auto gives each "
-    "core (up to 4) 500 projects or more on Linux. A run showing live progress on a terminal "
-    "stays in one process (the view draws from a thread, and forking beside one is unsafe).",
+    "core (up to 4) 500 projects or more on Linux.",
 )
 relink_option = click.option(
     "--allow-relink",

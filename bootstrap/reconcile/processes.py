@@ -9,15 +9,17 @@ that, not by Google. Forked workers share what the run read before the split (di
 inventory) without re-reading it, and each takes every N-th project.
 
 Only read-only runs are split (audit, plan): an apply's writes, operations and interrupts stay in
-one process. A split happens only where forking is safe: no other thread alive (a thread holding
-a lock at the fork would leave it held forever in the child; a terminal's live progress view has
-one, so terminal runs stay in one process), real time (a fast-forward clock coordinates the
-threads of one process), and a platform with fork.
+one process. A split happens only where forking is safe: real time (a fast-forward clock
+coordinates the threads of one process), a platform with fork, and no other thread alive at the
+fork (one holding a lock then would leave it held forever in the child). A component whose thread
+can stop for a moment registers how (`paused_while_forking`: a terminal's live progress view
+stops its redraws); any other thread keeps the run in one process (`ForkUnsafe`).
 
 The workers send what would have stayed in memory back over a pipe as it happens: each project's
 events (the parent's progress view shows them) and its result, so that the parent has unpickled
-nearly all of them when the last project finishes; at the end, the counts the report needs. Their rate limits and HTTP slots are their share of the run's
-(`Cloud.divide`), so together they send what one process would.
+nearly all of them when the last project finishes; at the end, the counts the report needs.
+Their rate limits and HTTP slots are their share of the run's (`Cloud.divide`), so together they
+send what one process would.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any, Generic, NoReturn, TypeVar
@@ -68,9 +71,23 @@ def worker_processes(requested: int | None, projects: int, *, read_only: bool) -
     return max(1, min(requested, projects))
 
 
-def can_fork() -> bool:
-    """Whether this process may fork now: no thread but this one (see the module docstring)."""
-    return threading.active_count() == 1
+# Ways to stop a thread for the moment the workers are forked (`paused_while_forking`).
+_PAUSES: list[Callable[[], AbstractContextManager[None]]] = []
+
+
+@contextlib.contextmanager
+def paused_while_forking(pause: Callable[[], AbstractContextManager[None]]) -> Iterator[None]:
+    """While this context is open, a split enters `pause()` around its forks: the caller's
+    thread must have ended (joined) inside it, and may start again when it exits."""
+    _PAUSES.append(pause)
+    try:
+        yield
+    finally:
+        _PAUSES.remove(pause)
+
+
+class ForkUnsafe(Exception):
+    """A thread other than the caller's is alive, so this process must not fork now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,20 +131,15 @@ def run_split(
     """`work(part, emit, deliver)` in `processes` forked workers, part K holding every K-th item
     from K. `emit` in a worker sends an event to `on_event` here; `deliver(position, value)`
     sends the value of `part[position]`, as soon as it is known. Returns every item's value in
-    item order and what each `work` returned, in part order.
+    item order and what each `work` returned, in part order. ForkUnsafe, before anything ran,
+    when a thread other than this one is alive once the registered pauses are entered.
 
     Ctrl-C here, or a worker that fails, is interrupted or leaves an item without a value,
     stops the others (SIGINT, then SIGKILL after WORKER_GRACE_S); then KeyboardInterrupt,
     WorkerInterrupted or WorkerFailed."""
-    sys.stdout.flush()
-    sys.stderr.flush()
     workers: list[tuple[int, Connection]] = []
-    # The objects the run holds so far move out of the collector's reach: a worker's collections
-    # would otherwise write to every one of them and so copy the pages it shares with the parent.
-    gc.freeze()
     try:
-        for index in range(processes):
-            workers.append(_fork(items[index::processes], work))
+        _fork_all(items, processes, work, into=workers)
         values, finals = _collect(workers, on_event)
         if len(values) < len(items):
             missing = next(i for i in range(len(items)) if i not in values)
@@ -142,6 +154,29 @@ def run_split(
         for pid, connection in workers:
             connection.close()
             _reap(pid)
+
+
+def _fork_all(
+    items: Sequence[T],
+    processes: int,
+    work: Callable[..., Any],
+    *,
+    into: list[tuple[int, Connection]],
+) -> None:
+    """Fork the workers (each added to `into` as it starts), inside every registered pause."""
+    with contextlib.ExitStack() as paused:
+        for pause in list(_PAUSES):
+            paused.enter_context(pause())
+        if threading.active_count() > 1:
+            raise ForkUnsafe(f"{threading.active_count() - 1} other thread(s) alive")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The objects the run holds so far move out of the collector's reach: a worker's
+        # collections would otherwise write to every one of them and so copy the pages it
+        # shares with the parent.
+        gc.freeze()
+        for index in range(processes):
+            into.append(_fork(items[index::processes], work))
 
 
 def _fork(part: Sequence[T], work: Callable[..., Any]) -> tuple[int, Connection]:

@@ -8,6 +8,7 @@ the others.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, wait
@@ -32,8 +33,8 @@ from bootstrap.reconcile.observer import Observer
 from bootstrap.reconcile.options import RunOptions, plan_with
 from bootstrap.reconcile.processes import (
     Deliver,
+    ForkUnsafe,
     WorkerInterrupted,
-    can_fork,
     run_split,
     worker_processes,
 )
@@ -92,8 +93,9 @@ class Reconciler:
         """
         read_only = not self.options.apply
         processes = worker_processes(self.options.processes, len(projects), read_only=read_only)
-        if processes > 1 and can_fork() and not is_virtual(self.clock):
-            return self._run_split(projects, processes)
+        if processes > 1 and not is_virtual(self.clock):
+            with contextlib.suppress(ForkUnsafe):  # a thread is alive: stay in this process
+                return self._run_split(projects, processes)
         return self._run_here(projects)
 
     def _run_split(self, projects: Sequence[DesiredProject], processes: int) -> list[ProjectResult]:
@@ -101,7 +103,6 @@ class Reconciler:
         a project's result as soon as it is done, and at its end what it counted (requests,
         projects judged from the inventory), which is added here."""
         cloud = self.observer.cloud
-        self.processes = processes
         self.observer.read_run_wide(projects)
 
         def work(
@@ -118,6 +119,7 @@ class Reconciler:
         except (KeyboardInterrupt, WorkerInterrupted):
             self.cancel.set()
             raise Interrupted(()) from None  # read only: nothing was left running
+        self.processes = processes
         for part in parts:
             self.observer.add_judged(part.judged)
             cloud.stats.add(part.stats)

@@ -5,8 +5,15 @@ every worker on Ctrl-C."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
 import signal
+import struct
+import subprocess
+import sys
+import termios
 import time
 from collections import Counter
 from pathlib import Path
@@ -99,6 +106,98 @@ def test_ctrl_c_stops_every_worker(fleet: Emulator) -> None:
             child.kill()
     assert child.returncode == 130, stderr
     assert "Traceback" not in stdout + stderr and "Interrupted" in stderr, stderr
+    sent = len(fleet.journal())
+    time.sleep(4)  # a worker left running would send its next probe within this
+    assert len(fleet.journal()) == sent
+
+
+def _take_the_terminal() -> None:
+    """In the child: a session of its own whose controlling terminal is its stderr (the pty),
+    so a Ctrl-C typed there reaches its whole process group, workers included, as in a shell."""
+    os.setsid()
+    fcntl.ioctl(2, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _on_a_terminal(emulator: Emulator, *args: str) -> tuple[subprocess.Popen[bytes], int]:
+    """`python -m bootstrap ARGS` with stderr on a pseudo-terminal (100 x 30), so the live
+    progress view draws; the process and the terminal's other side."""
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env |= {"BOOTSTRAP_EMULATOR_HOST": emulator.host, "BOOTSTRAP_EMULATOR_TOKEN": "emulator-owner"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bootstrap", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=secondary,
+        preexec_fn=_take_the_terminal,
+    )
+    os.close(secondary)
+    return child, primary
+
+
+def _drawn(child: subprocess.Popen[bytes], primary: int) -> tuple[int, str]:
+    """Every byte drawn on the terminal until every process holding it has closed it; then the
+    exit code."""
+    drawn = bytearray()
+    try:
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # EIO: the other side is closed
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        return child.wait(timeout=120), drawn.decode(errors="replace")
+    finally:
+        os.close(primary)
+        if child.poll() is None:
+            child.kill()
+
+
+@pytest.mark.realtime
+def test_a_run_drawing_live_progress_on_a_terminal_splits_too(
+    fleet: Emulator, tmp_path: Path
+) -> None:
+    """The live view stops its redraws (a thread) for the moment of the fork, so a terminal
+    run splits as a CI run does, and reports the same."""
+    _, one, _ = _audit(fleet, tmp_path, "--processes", "1")
+    path = tmp_path / "terminal.json"
+    terminal = _on_a_terminal(
+        fleet,
+        "audit", "--parent", f"folders/{FOLDER}", "--no-smoke", "--inventory", "asset",
+        "--processes", "3", "--output", str(path),
+    )  # fmt: skip
+    code, drawn = _drawn(*terminal)
+    split = json.loads(path.read_text())
+    assert code == 2, drawn
+    assert split["summary"]["processes"] == 3
+    assert findings(split) == findings(one)
+    assert "Traceback" not in drawn
+    assert "\x1b[?25l" in drawn and "audit" in drawn  # the live view drew (cursor hidden)
+
+
+@pytest.mark.realtime
+def test_ctrl_c_typed_on_the_terminal_stops_the_run_and_every_worker(fleet: Emulator) -> None:
+    """On a terminal, Ctrl-C reaches the parent and the workers at once (one process group)."""
+    fleet.put_world(
+        {**fleet.get_world(), "timing": {**fleet.get_world()["timing"], "ttft_ms": 3000}}
+    )
+    child, primary = _on_a_terminal(
+        fleet, "audit", "--parent", f"folders/{FOLDER}", "--no-smoke", "--processes", "2",
+        "--concurrency", "2",
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not any(e["path"].endswith("/chat/completions") for e in fleet.journal()):
+        assert time.monotonic() < deadline, "no probe was sent"
+        time.sleep(0.05)
+    os.write(primary, b"\x03")  # Ctrl-C, as typed
+    code, drawn = _drawn(child, primary)
+    assert code == 130, drawn
+    assert "Traceback" not in drawn and "Interrupted" in drawn
     sent = len(fleet.journal())
     time.sleep(4)  # a worker left running would send its next probe within this
     assert len(fleet.journal()) == sent
