@@ -8,6 +8,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -170,3 +171,30 @@ def test_a_thread_that_pauses_for_the_fork_lets_the_run_split_and_runs_again_aft
 
 def _ignore(project_id: str, event: ProjectEvent) -> None:
     pass
+
+
+def _pipes() -> int:
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if _link(fd).startswith("pipe:"))
+
+
+def _link(fd: Path) -> str:
+    try:
+        return os.readlink(fd)
+    except OSError:  # closed while listed (the listing's own descriptor)
+        return ""
+
+
+def _pipes_in_the_worker(part: Sequence[int], emit: EventSink, deliver: Deliver[int]) -> int:
+    for position in range(len(part)):
+        deliver(position, 0)
+    return _pipes()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")
+def test_each_worker_holds_only_its_own_pipe_not_those_of_the_workers_before_it() -> None:
+    """A worker holding another's read end would hide the parent's end from it: that worker's
+    sends would not fail when the parent is gone."""
+    before = _pipes()
+    _, finals = run_split(list(range(3)), 3, _pipes_in_the_worker, on_event=_ignore)
+    assert finals == [before + 1] * 3  # what the parent had, and its own end of its pipe

@@ -176,16 +176,24 @@ def _fork_all(
         # shares with the parent.
         gc.freeze()
         for index in range(processes):
-            into.append(_fork(items[index::processes], work))
+            earlier = [connection for _, connection in into]
+            into.append(_fork(items[index::processes], work, earlier))
 
 
-def _fork(part: Sequence[T], work: Callable[..., Any]) -> tuple[int, Connection]:
+def _fork(
+    part: Sequence[T], work: Callable[..., Any], earlier: Sequence[Connection]
+) -> tuple[int, Connection]:
+    """One worker on `part`; `earlier`: the parent's ends of the workers forked before it."""
     receiver, sender = Pipe(duplex=False)
     pid = os.fork()
     if pid:
         sender.close()
         return pid, receiver
     receiver.close()
+    # Only the parent reads a worker's pipe: a copy kept open here would hide the parent's end
+    # from that worker (its sends would not fail when the parent is gone).
+    for connection in earlier:
+        connection.close()
     _worker(part, work, sender)  # never returns
 
 
