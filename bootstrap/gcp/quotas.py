@@ -30,6 +30,18 @@ from bootstrap.gcp.calls import Caller
 _READ = "cloudquotas.read"
 # The largest page the client asks for; the server may answer fewer (then more pages follow).
 PAGE_SIZE = 500
+# What each QuotaInfo is read for (a partial response, the X-Goog-FieldMask system parameter):
+# `quota_row`'s fields. Google lists hundreds of Vertex AI quotas, each with display names, URIs,
+# eligibility and rollout details besides, and parsing them was the costliest of a project's
+# reads (~4 ms of CPU against ~1.5 ms for the others).
+_ROW_FIELDS = (
+    (
+        "x-goog-fieldmask",
+        "quotaInfos.quotaId,quotaInfos.metric,quotaInfos.dimensions,"
+        "quotaInfos.dimensionsInfos.dimensions,quotaInfos.dimensionsInfos.details.value,"
+        "quotaInfos.dimensionsInfos.applicableLocations,nextPageToken",
+    ),
+)
 
 
 def quota_row(info: Any) -> QuotaRow:
@@ -65,7 +77,9 @@ class Quotas:
         pages = 0
         for page in self._caller.pages(
             "cloudquotas.quotaInfos.list",
-            lambda r, t: self._client.list_quota_infos(request=r, retry=None, timeout=t),
+            lambda r, t: self._client.list_quota_infos(
+                request=r, retry=None, timeout=t, metadata=_ROW_FIELDS
+            ),
             {"parent": parent, "page_size": PAGE_SIZE},
             bucket=_READ,
             context=CallContext(project_id=project_id),
