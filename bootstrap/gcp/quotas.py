@@ -26,6 +26,7 @@ from bootstrap.cloud.quota import (
     model_quotas,
 )
 from bootstrap.gcp.calls import Caller
+from bootstrap.gcp.partial import field_mask, raw
 
 _READ = "cloudquotas.read"
 # The largest page the client asks for; the server may answer fewer (then more pages follow).
@@ -34,13 +35,14 @@ PAGE_SIZE = 500
 # `quota_row`'s fields. Google lists hundreds of Vertex AI quotas, each with display names, URIs,
 # eligibility and rollout details besides, and parsing them was the costliest of a project's
 # reads (~4 ms of CPU against ~1.5 ms for the others).
-_ROW_FIELDS = (
-    (
-        "x-goog-fieldmask",
-        "quotaInfos.quotaId,quotaInfos.metric,quotaInfos.dimensions,"
-        "quotaInfos.dimensionsInfos.dimensions,quotaInfos.dimensionsInfos.details.value,"
-        "quotaInfos.dimensionsInfos.applicableLocations,nextPageToken",
-    ),
+_ROW_FIELDS = field_mask(
+    "quotaInfos.quotaId",
+    "quotaInfos.metric",
+    "quotaInfos.dimensions",
+    "quotaInfos.dimensionsInfos.dimensions",
+    "quotaInfos.dimensionsInfos.details.value",
+    "quotaInfos.dimensionsInfos.applicableLocations",
+    "nextPageToken",
 )
 
 
@@ -85,5 +87,5 @@ class Quotas:
             context=CallContext(project_id=project_id),
         ):
             pages += 1
-            rows.extend(quota_row(info) for info in page.quota_infos)
+            rows.extend(quota_row(info) for info in raw(page.quota_infos))
         return rows, pages
