@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from bootstrap.cancel import Interrupted
 from bootstrap.checks import PROJECT, Check, CheckStatus
@@ -39,6 +40,8 @@ from bootstrap.reconcile.processes import (
     worker_processes,
 )
 from bootstrap.reconcile.results import ChangeResult, EventSink, ProjectResult
+
+X = TypeVar("X")
 
 # Projects worked on at once; their requests still go through `concurrency` HTTP slots.
 PROJECT_THREADS = 256
@@ -72,9 +75,6 @@ class Reconciler:
             inventory=inventory,
         )
         self._emit = on_event or (lambda _project, _message: None)
-        # Where each project's result goes as it is done, besides the list `run` returns: the
-        # parent, from a worker process (`_run_split`).
-        self._deliver: Deliver[ProjectResult] = lambda _index, _result: None
         self.cancel = cancel or threading.Event()
         # Operations left running by an interrupted apply, for the "rerun to resume" message.
         self.pending_operations: list[str] = []
@@ -110,8 +110,13 @@ class Reconciler:
         ) -> _Part:
             cloud.divide(processes)
             cloud.stats.take()  # the parent's counts stay the parent's
-            self._emit, self._deliver = emit, deliver
-            self._run_here(part)
+            self._emit = emit
+
+            def delivered(index: int, project: DesiredProject) -> None:
+                # Sent, not kept: the parent holds the results, so a worker need not as well.
+                deliver(index, self._reconcile_in_order(index, project))
+
+            self._in_threads(part, delivered)
             return _Part(self.observer.inventory_judged(), cloud.stats.take())
 
         try:
@@ -127,6 +132,12 @@ class Reconciler:
 
     def _run_here(self, projects: Sequence[DesiredProject]) -> list[ProjectResult]:
         """`run` in this process, a thread per project."""
+        return self._in_threads(projects, self._reconcile_in_order)
+
+    def _in_threads(
+        self, projects: Sequence[DesiredProject], task: Callable[[int, DesiredProject], X]
+    ) -> list[X]:
+        """`task(index, project)` for every project, a thread each; the values in order."""
         # A project thread spends most of an apply asleep (operation polls, readiness gates)
         # holding no HTTP slot, so it is the slots, not this pool, that bound the requests in
         # flight; a pool of 2 x concurrency would serialise the waits of large applies.
@@ -134,13 +145,12 @@ class Reconciler:
         # On a fast-forward clock the project threads are its workers: time skips only when
         # every one of them waits (bootstrap.clock.FastForwardClock).
         pool = worker_pool(self.clock, workers, thread_name_prefix=PROJECT)
-        futures: list[Future[ProjectResult]] = []
+        futures: list[Future[X]] = []
         try:
             # Counted while it hands out the projects, so that time cannot skip before the last one.
             with worker(self.clock):
                 futures.extend(
-                    pool.submit(self._reconcile_in_order, index, project)
-                    for index, project in enumerate(projects)
+                    pool.submit(task, index, project) for index, project in enumerate(projects)
                 )
                 results = [wait_result(self.clock, future) for future in futures]
         except KeyboardInterrupt:
@@ -154,9 +164,7 @@ class Reconciler:
     def _reconcile_in_order(self, index: int, desired: DesiredProject) -> ProjectResult:
         # Earlier projects' requests go first when the HTTP slots are busy (bootstrap.priority).
         REQUEST_PRIORITY.set(index)
-        result = self.reconcile_project(desired)
-        self._deliver(index, result)
-        return result
+        return self.reconcile_project(desired)
 
     def reconcile_project(self, desired: DesiredProject) -> ProjectResult:
         started = self.clock.now()
