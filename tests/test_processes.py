@@ -143,27 +143,28 @@ class _Ticker:
             self.start()
 
 
-def test_another_thread_alive_keeps_the_run_in_one_process() -> None:
-    ticker = _Ticker()
-    ticker.start()
-    try:
-        with pytest.raises(ForkUnsafe):
-            run_split([0, 1], 2, _threads_in_the_worker, on_event=lambda p, e: None)
-    finally:
-        ticker.stop()
+@pytest.fixture
+def ticker() -> Iterator[_Ticker]:
+    running = _Ticker()
+    running.start()
+    yield running
+    running.stop()
 
 
-def test_a_thread_that_pauses_for_the_fork_lets_the_run_split_and_runs_again_after() -> None:
-    ticker = _Ticker()
-    ticker.start()
-    try:
-        with paused_while_forking(ticker.pause):
-            values, finals = run_split([0, 1, 2], 2, _threads_in_the_worker, on_event=_ignore)
-        assert finals == [1, 1] and values == [1, 1, 1]  # no helper thread in the workers
-        assert ticker.paused == 1  # once around every fork, not once a worker
-        assert ticker.thread is not None and ticker.thread.is_alive()  # running again here
-    finally:
-        ticker.stop()
+def test_another_thread_alive_keeps_the_run_in_one_process(ticker: _Ticker) -> None:
+    with pytest.raises(ForkUnsafe):
+        run_split([0, 1], 2, _threads_in_the_worker, on_event=_ignore)
+
+
+def test_a_thread_that_pauses_for_the_fork_lets_the_run_split_and_runs_again_after(
+    ticker: _Ticker,
+) -> None:
+    with paused_while_forking(ticker.pause):
+        values, finals = run_split([0, 1, 2], 2, _threads_in_the_worker, on_event=_ignore)
+    assert finals == [1, 1] and values == [1, 1, 1]  # no helper thread in the workers
+    assert ticker.paused == 1  # once around every fork, not once a worker
+    assert ticker.thread is not None and ticker.thread.is_alive()  # running again here
+    ticker.stop()
     # Closed: the pause is not entered again by a later split.
     run_split([0, 1], 2, _threads_in_the_worker, on_event=_ignore)
     assert ticker.paused == 1
