@@ -24,10 +24,11 @@ import pytest
 from bootstrap.emulator.inprocess import Emulator
 from tests.cli.cli_support import FOLDER, Cli, scale_world
 from tests.cli.test_cli_inventory import findings
-from tests.faults.faults_support import spawn_cli
+from tests.faults.faults_support import interrupt, spawn_cli, wait_for_request
 
 COUNT = 36
 QUOTAS = "/quotaInfos"
+PROBE = r"/chat/completions$"
 
 
 @pytest.fixture
@@ -94,16 +95,7 @@ def test_ctrl_c_stops_every_worker(fleet: Emulator) -> None:
         fleet, "audit", "--parent", f"folders/{FOLDER}", "--no-smoke", "--processes", "2",
         "--concurrency", "2",
     )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while not any(e["path"].endswith("/chat/completions") for e in fleet.journal()):
-            assert time.monotonic() < deadline, "no probe was sent"
-            time.sleep(0.05)
-        child.send_signal(signal.SIGINT)
-        stdout, stderr = child.communicate(timeout=15)
-    finally:
-        if child.poll() is None:
-            child.kill()
+    stdout, stderr = interrupt(child, when=lambda: wait_for_request(fleet, PROBE))
     assert child.returncode == 130, stderr
     assert "Traceback" not in stdout + stderr and "Interrupted" in stderr, stderr
     sent = len(fleet.journal())
@@ -190,10 +182,7 @@ def test_ctrl_c_typed_on_the_terminal_stops_the_run_and_every_worker(fleet: Emul
         fleet, "audit", "--parent", f"folders/{FOLDER}", "--no-smoke", "--processes", "2",
         "--concurrency", "2",
     )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while not any(e["path"].endswith("/chat/completions") for e in fleet.journal()):
-        assert time.monotonic() < deadline, "no probe was sent"
-        time.sleep(0.05)
+    wait_for_request(fleet, PROBE)
     os.write(primary, b"\x03")  # Ctrl-C, as typed
     code, drawn = _drawn(child, primary)
     assert code == 130, drawn

@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -225,3 +227,26 @@ def spawn_cli(emulator: Emulator, *args: str) -> subprocess.Popen[str]:
         # Python installs its KeyboardInterrupt handler, as in a terminal.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+
+
+def wait_for_request(emulator: Emulator, pattern: str, timeout_s: float = 30.0) -> None:
+    """Until the journal has a request whose path matches `pattern` (AssertionError after
+    `timeout_s`)."""
+    deadline = time.monotonic() + timeout_s
+    while not any(re.search(pattern, e["path"]) for e in emulator.journal()):
+        assert time.monotonic() < deadline, f"no request matching {pattern} within {timeout_s} s"
+        time.sleep(0.05)
+
+
+def interrupt(
+    child: subprocess.Popen[str], *, when: Callable[[], None], timeout_s: float = 15.0
+) -> tuple[str, str]:
+    """Ctrl-C (SIGINT) to `child` once `when()` returns; its stdout and stderr. The child is
+    killed if anything goes wrong before it has ended."""
+    try:
+        when()
+        child.send_signal(signal.SIGINT)
+        return child.communicate(timeout=timeout_s)
+    finally:
+        if child.poll() is None:
+            child.kill()

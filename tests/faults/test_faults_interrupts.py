@@ -7,14 +7,13 @@ A real process, as in test_faults_processes: SIGINT reaches only a real main thr
 from __future__ import annotations
 
 import re
-import signal
 import time
 from collections.abc import Callable
 
 import pytest
 
 from bootstrap.emulator.inprocess import Emulator
-from tests.faults.faults_support import spawn_cli
+from tests.faults.faults_support import interrupt, spawn_cli
 
 APIS = """\
 version: 1
@@ -38,18 +37,16 @@ def test_sigint_with_a_mutation_in_flight_lists_it_as_maybe_applied(
         {"rules": [{"match": {"path": ENABLE}, "action": "delay", "delay_ms": 4000}]}
     )
     child = spawn_cli(emulator, "apply", manifest(APIS), "--yes", "--no-smoke")
-    try:
+
+    def enable_on_the_wire() -> None:
         deadline = time.monotonic() + 30
         while not _fired(emulator):
             if time.monotonic() > deadline or child.poll() is not None:
                 child.kill()
                 raise AssertionError(f"the enable was never sent: {child.communicate()}")
             time.sleep(0.05)
-        child.send_signal(signal.SIGINT)
-        stdout, stderr = child.communicate(timeout=10)
-    finally:
-        if child.poll() is None:
-            child.kill()
+
+    stdout, stderr = interrupt(child, when=enable_on_the_wire, timeout_s=10)
     assert child.returncode == 130, stderr
     assert "Traceback" not in stdout + stderr
     assert "may have been applied: run plan to see" in stderr, stderr

@@ -22,7 +22,15 @@ from typing import Any
 import pytest
 
 from bootstrap.emulator.inprocess import Emulator
-from tests.faults.faults_support import MODEL, Harness, Run, WorldEdit, spawn_cli, violations
+from tests.faults.faults_support import (
+    MODEL,
+    Harness,
+    Run,
+    WorldEdit,
+    spawn_cli,
+    violations,
+    wait_for_request,
+)
 
 Manifest = Callable[[str], str]
 ENABLE = r"services(:batchEnable|/[^/]+:enable)$"
@@ -34,17 +42,6 @@ projects:
 """
 
 
-def _wait_for(emulator: Emulator, pattern: str, timeout_s: float = 30.0) -> None:
-    import re
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if any(re.search(pattern, e["path"]) for e in emulator.journal()):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"no request matching {pattern} within {timeout_s} s")
-
-
 @pytest.mark.realtime
 def test_case_56_sigint_during_an_operation_wait_exits_130_naming_it(
     cli: Harness, manifest: Manifest, emulator: Emulator, world: WorldEdit
@@ -54,7 +51,7 @@ def test_case_56_sigint_during_an_operation_wait_exits_130_naming_it(
     before = emulator.get_world()
     child = spawn_cli(emulator, "apply", path, "--yes", "--no-smoke")
     try:
-        _wait_for(emulator, ENABLE)
+        wait_for_request(emulator, ENABLE)
         time.sleep(0.5)  # now sleeping between operation polls
         sent = time.monotonic()
         child.send_signal(signal.SIGINT)
